@@ -1,0 +1,246 @@
+using PyPE.Supervisor.Workers;
+
+namespace PyPE.Supervisor.Pools;
+
+/// <summary>
+/// Hands out worker slots for one app: never more requests to a worker than its thread count, least busy
+/// worker first, and a bounded FIFO queue with a timeout when every slot is taken. A free slot goes straight
+/// to the longest waiter. The fast path (a free slot) completes synchronously and allocates nothing.
+/// </summary>
+public sealed class WorkerDispatcher
+{
+    private readonly Lock _lock = new();
+    private readonly Queue<SlotWaiter> _waiters = new();
+    private readonly TimeProvider _time;
+    private Worker[] _routable = [];
+    private int _queued;
+    private int _rotation;
+    private AcquireFailure _closedWith = AcquireFailure.None;
+
+    public WorkerDispatcher(int maxQueue, TimeSpan queueTimeout, TimeProvider time)
+    {
+        MaxQueue = maxQueue;
+        QueueTimeout = queueTimeout;
+        _time = time;
+    }
+
+    public int MaxQueue { get; }
+
+    public TimeSpan QueueTimeout { get; }
+
+    /// <summary>Requests waiting for a slot now.</summary>
+    public int QueueLength => Volatile.Read(ref _queued);
+
+    /// <summary>Called (outside the lock) when a request had to queue: the pool may start another worker.</summary>
+    public Action? QueuePressure { get; set; }
+
+    /// <summary>Called (outside the lock) when a worker reached its request limit and should be recycled.</summary>
+    public Action<Worker>? RecycleDue { get; set; }
+
+    /// <summary>Workers currently routable.</summary>
+    public IReadOnlyList<Worker> Routable => Volatile.Read(ref _routable);
+
+    /// <summary>Takes a slot on the least busy worker, waiting in the queue when none is free.</summary>
+    public ValueTask<AcquireResult> AcquireAsync(CancellationToken requestAborted)
+    {
+        SlotWaiter waiter;
+        lock (_lock)
+        {
+            if (_closedWith != AcquireFailure.None)
+            {
+                return new(AcquireResult.Fail(_closedWith));
+            }
+
+            if (_queued == 0 && TryTakeSlot() is { } worker)
+            {
+                return new(new AcquireResult(worker, AcquireFailure.None));
+            }
+
+            if (_queued >= MaxQueue)
+            {
+                return new(AcquireResult.Fail(AcquireFailure.QueueFull));
+            }
+
+            waiter = new SlotWaiter(this);
+            _waiters.Enqueue(waiter);
+            _queued++;
+        }
+
+        QueuePressure?.Invoke();
+        return new(waiter.WaitAsync(QueueTimeout, _time, requestAborted));
+    }
+
+    /// <summary>Returns the slot taken by a successful <see cref="AcquireAsync"/>.</summary>
+    public void Release(Worker worker)
+    {
+        var recycle = false;
+        lock (_lock)
+        {
+            worker.InFlight--;
+            worker.RequestsServed++;
+            worker.LastActiveTimestamp = _time.GetTimestamp();
+            if (worker.RecycleAfterRequests > 0 && worker.RequestsServed >= worker.RecycleAfterRequests && worker.RecycleReason is null)
+            {
+                worker.RecycleReason = RecycleReasons.MaxRequests;
+                recycle = true;
+            }
+
+            if (IsRoutable(worker))
+            {
+                while (worker.InFlight < worker.Capacity && TryDequeueWaiter() is { } next)
+                {
+                    worker.InFlight++;
+                    next.Complete(new AcquireResult(worker, AcquireFailure.None));
+                }
+            }
+            else if (worker.InFlight == 0)
+            {
+                worker.Drained.TrySetResult();
+            }
+        }
+
+        if (recycle)
+        {
+            RecycleDue?.Invoke(worker);
+        }
+    }
+
+    /// <summary>Makes a ready worker routable and gives it to waiting requests.</summary>
+    public void Add(Worker worker)
+    {
+        lock (_lock)
+        {
+            if (Array.IndexOf(_routable, worker) >= 0)
+            {
+                return;
+            }
+
+            Volatile.Write(ref _routable, [.. _routable, worker]);
+            while (worker.InFlight < worker.Capacity && TryDequeueWaiter() is { } next)
+            {
+                worker.InFlight++;
+                next.Complete(new AcquireResult(worker, AcquireFailure.None));
+            }
+        }
+    }
+
+    /// <summary>Stops routing to <paramref name="worker"/>; its <see cref="Worker.Drained"/> completes when its last request ends.</summary>
+    public void Remove(Worker worker)
+    {
+        lock (_lock)
+        {
+            var index = Array.IndexOf(_routable, worker);
+            if (index >= 0)
+            {
+                var copy = new Worker[_routable.Length - 1];
+                Array.Copy(_routable, 0, copy, 0, index);
+                Array.Copy(_routable, index + 1, copy, index, _routable.Length - index - 1);
+                Volatile.Write(ref _routable, copy);
+            }
+
+            if (worker.InFlight == 0)
+            {
+                worker.Drained.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>Rejects waiting and new requests with <paramref name="reason"/> until <see cref="Reopen"/>.</summary>
+    public void Close(AcquireFailure reason)
+    {
+        lock (_lock)
+        {
+            _closedWith = reason;
+            while (TryDequeueWaiter() is { } waiter)
+            {
+                waiter.Complete(AcquireResult.Fail(reason));
+            }
+        }
+    }
+
+    public void Reopen()
+    {
+        lock (_lock)
+        {
+            _closedWith = AcquireFailure.None;
+        }
+    }
+
+    /// <summary>Requests in hand across all workers (routable or draining ones counted by their owners).</summary>
+    public int InFlight
+    {
+        get
+        {
+            var total = 0;
+            foreach (var worker in Volatile.Read(ref _routable))
+            {
+                total += worker.InFlight;
+            }
+
+            return total;
+        }
+    }
+
+    private Worker? TryTakeSlot()
+    {
+        var workers = _routable;
+        if (workers.Length == 0)
+        {
+            return null;
+        }
+
+        // Least busy wins; among equals, rotate the starting point so idle workers share the load.
+        var start = (int)((uint)_rotation++ % (uint)workers.Length);
+        Worker? best = null;
+        for (var i = 0; i < workers.Length; i++)
+        {
+            var candidate = workers[(start + i) % workers.Length];
+            if (candidate.InFlight < candidate.Capacity && (best is null || candidate.InFlight < best.InFlight))
+            {
+                best = candidate;
+                if (candidate.InFlight == 0)
+                {
+                    break;
+                }
+            }
+        }
+
+        if (best is not null)
+        {
+            best.InFlight++;
+        }
+
+        return best;
+    }
+
+    private SlotWaiter? TryDequeueWaiter()
+    {
+        while (_waiters.TryDequeue(out var waiter))
+        {
+            if (waiter.TryClaim())
+            {
+                _queued--;
+                return waiter;
+            }
+        }
+
+        return null;
+    }
+
+    private bool IsRoutable(Worker worker) => Array.IndexOf(_routable, worker) >= 0;
+
+    /// <summary>Called by a waiter that timed out or whose client left: it leaves the count (lazily the queue).</summary>
+    internal bool TryAbandon(SlotWaiter waiter)
+    {
+        lock (_lock)
+        {
+            if (!waiter.TryClaim())
+            {
+                return false;
+            }
+
+            _queued--;
+            return true;
+        }
+    }
+}

@@ -1,0 +1,12 @@
+namespace PyPE.Supervisor.Runtimes;
+
+/// <summary>The platform versions known to this host, by id (immutable).</summary>
+public sealed class RuntimeCatalog(IReadOnlyDictionary<string, RuntimeDefinition> runtimes, IReadOnlyList<ConfigError> errors)
+{
+    public IReadOnlyDictionary<string, RuntimeDefinition> Runtimes { get; } = runtimes;
+
+    /// <summary>Problems in <c>PyPE:Runtimes</c>; a runtime with an error stays listed with <see cref="RuntimeDefinition.Error"/> set.</summary>
+    public IReadOnlyList<ConfigError> Errors { get; } = errors;
+
+    public bool TryGet(string id, out RuntimeDefinition runtime) => Runtimes.TryGetValue(id, out runtime!);
+}

@@ -1,0 +1,253 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using PyPE.Supervisor.Apps;
+using PyPE.Supervisor.Pools;
+using PyPE.Supervisor.Runtimes;
+using PyPE.Supervisor.Workers;
+
+namespace PyPE.Supervisor.Supervision;
+
+/// <summary>
+/// Owns the app pools: loads the platform versions and the apps directory at start-up, starts a pool per
+/// valid app, applies changes to the directory while running (a changed app gets a new pool that replaces
+/// the old one only once it is ready), and stops every pool on shutdown.
+/// </summary>
+public sealed partial class SupervisorService(
+    IOptions<PyPEOptions> options,
+    IOptions<RestartPolicyOptions> restartOptions,
+    IConfiguration configuration,
+    TimeProvider time,
+    ILoggerFactory loggers,
+    ILogger<SupervisorService> logger) : IHostedService, ISupervisorState, IAsyncDisposable
+{
+    private readonly SemaphoreSlim _reloadGate = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private SupervisorSnapshot _current = SupervisorSnapshot.Empty;
+    private CancellationTokenSource _changeSource = new();
+    private Dictionary<string, AppPool> _pools = new(StringComparer.Ordinal);
+    private RuntimeCatalog _runtimes = SupervisorSnapshot.Empty.Runtimes;
+    private WorkerNotifyListener? _notify;
+    private AppPoolFactory? _factory;
+    private AppsDirectoryWatcher? _watcher;
+    private string? _runtimeDirectory;
+    private string _appsDirectory = "";
+
+    public SupervisorSnapshot Current => Volatile.Read(ref _current);
+
+    /// <summary>The resolved apps directory.</summary>
+    public string AppsDirectory => _appsDirectory;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        _appsDirectory = Path.GetFullPath(settings.AppsDirectory ?? Path.Combine(AppContext.BaseDirectory, "samples", "apps.d"));
+        var hostErrors = ValidateHostSettings(settings, _appsDirectory);
+        if (hostErrors.Count > 0)
+        {
+            throw new OptionsValidationException(PyPEOptions.SectionName, typeof(PyPEOptions), hostErrors.Select(e => e.ToString()));
+        }
+
+        _runtimes = await RuntimeCatalogLoader.LoadAsync(configuration, settings.DiscoverPyenvRuntimes, cancellationToken);
+        foreach (var runtime in _runtimes.Runtimes.Values.OrderBy(r => r.Id, StringComparer.Ordinal))
+        {
+            if (runtime.Error is null)
+            {
+                LogRuntime(runtime.Id, runtime.Version ?? "?", runtime.Python, runtime.Origin);
+            }
+            else
+            {
+                LogRuntimeUnavailable(runtime.Id, runtime.Error);
+            }
+        }
+
+        _runtimeDirectory = RuntimeDirectory.Resolve(settings.RuntimeDirectory);
+        _notify = new WorkerNotifyListener(Path.Combine(_runtimeDirectory, "notify.sock"), loggers.CreateLogger<WorkerNotifyListener>());
+        var launchSettings = new WorkerLaunchSettings(_runtimeDirectory, settings.Environment.ToUpperInvariant());
+        var launcher = new WorkerLauncher(_notify, launchSettings, loggers.CreateLogger<WorkerLauncher>(), time);
+        _factory = new AppPoolFactory(launcher, new WorkerIdSource(), launchSettings, restartOptions.Value, time, loggers);
+
+        await ReloadAsync(initial: true);
+        _watcher = new AppsDirectoryWatcher(_appsDirectory, () => _ = ReloadAsync(initial: false), time);
+    }
+
+    /// <summary>Re-reads the apps directory now (the watcher does this by itself on changes).</summary>
+    public void RequestReload() => _watcher?.Poke();
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        _watcher?.Dispose();
+        await _reloadGate.WaitAsync(cancellationToken);
+        try
+        {
+            var pools = _pools.Values.ToList();
+            _pools = new(StringComparer.Ordinal);
+            await Task.WhenAll(pools.Select(p => p.StopAsync(cancellationToken)));
+            Publish(new(StringComparer.Ordinal), Current.RejectedApps);
+        }
+        finally
+        {
+            _reloadGate.Release();
+            _notify?.Dispose();
+            if (_runtimeDirectory is not null)
+            {
+                RuntimeDirectory.TryRemove(_runtimeDirectory);
+            }
+        }
+    }
+
+    private async Task ReloadAsync(bool initial)
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _reloadGate.WaitAsync();
+        try
+        {
+            if (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            AppCatalog catalog;
+            try
+            {
+                catalog = Directory.Exists(_appsDirectory) ? AppCatalogLoader.Load(_appsDirectory, _runtimes) : throw new DirectoryNotFoundException(_appsDirectory);
+            }
+            catch (Exception ex) when (!initial)
+            {
+                LogReloadFailed(ex, _appsDirectory);
+                return;
+            }
+
+            foreach (var (name, errors) in catalog.Rejected)
+            {
+                LogRejected(name, errors.Count, string.Join("\n  ", errors));
+            }
+
+            await ApplyAsync(catalog);
+            LogCatalogLoaded(_appsDirectory, _pools.Count, catalog.Rejected.Count);
+        }
+        catch (Exception ex)
+        {
+            LogReloadFailed(ex, _appsDirectory);
+            if (initial)
+            {
+                throw;
+            }
+        }
+        finally
+        {
+            _reloadGate.Release();
+        }
+    }
+
+    private async Task ApplyAsync(AppCatalog catalog)
+    {
+        var next = new Dictionary<string, AppPool>(_pools, StringComparer.Ordinal);
+        var retired = new List<AppPool>();
+        var wanted = catalog.Apps.ToDictionary(a => a.Name, StringComparer.Ordinal);
+
+        // Removed: the file is gone. A file that is present but now invalid keeps its last good version running.
+        foreach (var (name, pool) in _pools)
+        {
+            if (!wanted.ContainsKey(name) && !catalog.Rejected.ContainsKey(name))
+            {
+                next.Remove(name);
+                retired.Add(pool);
+                LogAppRemoved(name);
+            }
+        }
+
+        var replacements = new List<(AppPool Old, AppPool New)>();
+        foreach (var app in catalog.Apps)
+        {
+            var runtime = _runtimes.Runtimes[app.Runtime];
+            if (!_pools.TryGetValue(app.Name, out var existing))
+            {
+                var pool = _factory!.Create(app, runtime);
+                pool.Start();
+                next[app.Name] = pool;
+                LogAppAdded(app.Name, runtime.Id);
+            }
+            else if (existing.App.Fingerprint != app.Fingerprint)
+            {
+                var pool = _factory!.Create(app, runtime);
+                pool.Start();
+                replacements.Add((existing, pool));
+            }
+        }
+
+        // Publish additions and removals now; replacements once the new pool is ready (or has failed).
+        Publish(next, catalog.Rejected);
+        _pools = next;
+
+        foreach (var (old, replacement) in replacements)
+        {
+            await replacement.FirstOutcome.WaitAsync(replacement.App.Pool.StartTimeout * 2, time, _stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            if (replacement.State == PoolState.Running || old.State == PoolState.Failed)
+            {
+                next[old.App.Name] = replacement;
+                retired.Add(old);
+                LogAppReplaced(old.App.Name);
+            }
+            else
+            {
+                LogAppReplaceFailed(old.App.Name, replacement.LastError ?? "it did not become ready");
+                retired.Add(replacement);
+            }
+        }
+
+        Publish(next, catalog.Rejected);
+        _pools = next;
+        foreach (var pool in retired)
+        {
+            _ = pool.DisposeAsync().AsTask();
+        }
+    }
+
+    private void Publish(Dictionary<string, AppPool> pools, IReadOnlyDictionary<string, IReadOnlyList<ConfigError>> rejected)
+    {
+        var source = new CancellationTokenSource();
+        var snapshot = new SupervisorSnapshot([.. pools.Values.OrderBy(p => p.App.Name, StringComparer.Ordinal)], rejected, _runtimes, new CancellationChangeToken(source.Token));
+        Volatile.Write(ref _current, snapshot);
+        var previous = Interlocked.Exchange(ref _changeSource, source);
+        previous.Cancel();
+        previous.Dispose();
+    }
+
+    private static List<ConfigError> ValidateHostSettings(PyPEOptions settings, string appsDirectory)
+    {
+        var errors = new List<ConfigError>();
+        if (!Directory.Exists(appsDirectory))
+        {
+            errors.Add(new("configuration", "PyPE:AppsDirectory", $"the folder '{appsDirectory}' does not exist"));
+        }
+
+        if (!PyPEOptions.AllowedEnvironments.Contains(settings.Environment, StringComparer.OrdinalIgnoreCase))
+        {
+            errors.Add(new("configuration", "PyPE:Environment", $"'{settings.Environment}' is not one of {string.Join(", ", PyPEOptions.AllowedEnvironments)}"));
+        }
+
+        return errors;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var pool in _pools.Values)
+        {
+            await pool.DisposeAsync();
+        }
+
+        _notify?.Dispose();
+        _watcher?.Dispose();
+        _stopping.Dispose();
+        _reloadGate.Dispose();
+        _changeSource.Dispose();
+    }
+}

@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Primitives;
+using PyPE.Supervisor.Apps;
+using PyPE.Supervisor.Pools;
+using PyPE.Supervisor.Runtimes;
+
+namespace PyPE.Supervisor.Supervision;
+
+/// <summary>
+/// The live app set at one moment, immutable. A new snapshot replaces it atomically on every change and
+/// the old one's <see cref="ChangeToken"/> fires, the way YARP's in-memory config provider publishes.
+/// </summary>
+public sealed class SupervisorSnapshot(
+    IReadOnlyList<AppPool> pools,
+    IReadOnlyDictionary<string, IReadOnlyList<ConfigError>> rejectedApps,
+    RuntimeCatalog runtimes,
+    IChangeToken changeToken)
+{
+    public static readonly SupervisorSnapshot Empty = new([], new Dictionary<string, IReadOnlyList<ConfigError>>(), new RuntimeCatalog(new Dictionary<string, RuntimeDefinition>(), []), new CancellationChangeToken(CancellationToken.None));
+
+    /// <summary>One pool per routed app.</summary>
+    public IReadOnlyList<AppPool> Pools { get; } = pools;
+
+    /// <summary>App files that could not be loaded, with their errors (a last good version may still be in <see cref="Pools"/>).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<ConfigError>> RejectedApps { get; } = rejectedApps;
+
+    public RuntimeCatalog Runtimes { get; } = runtimes;
+
+    public IChangeToken ChangeToken { get; } = changeToken;
+}

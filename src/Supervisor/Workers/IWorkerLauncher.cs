@@ -1,0 +1,11 @@
+using PyPE.Supervisor.Apps;
+using PyPE.Supervisor.Runtimes;
+
+namespace PyPE.Supervisor.Workers;
+
+/// <summary>The seam between a pool and real processes; tests put a fake here.</summary>
+public interface IWorkerLauncher
+{
+    /// <summary>Starts <paramref name="worker"/>'s process and waits until it is ready or has failed.</summary>
+    Task<WorkerStartResult> StartAsync(Worker worker, AppDefinition app, RuntimeDefinition runtime, CancellationToken cancellationToken);
+}

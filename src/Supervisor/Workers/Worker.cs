@@ -1,0 +1,102 @@
+using System.Diagnostics;
+
+namespace PyPE.Supervisor.Workers;
+
+/// <summary>
+/// One Python worker process of an app pool: identity, lifecycle state and counters.
+/// Dispatch fields (<see cref="InFlight"/>, <see cref="RequestsServed"/>) are changed only under the pool
+/// dispatcher's lock; lifecycle moves go through <see cref="TryMove"/>.
+/// </summary>
+public sealed class Worker
+{
+    private readonly Lock _stateLock = new();
+    private WorkerState _state = WorkerState.Starting;
+
+    internal Worker(string id, string appName, string socketPath, int capacity, long recycleAfterRequests, TimeProvider time)
+    {
+        Id = id;
+        AppName = appName;
+        SocketPath = socketPath;
+        Capacity = capacity;
+        RecycleAfterRequests = recycleAfterRequests;
+        CreatedAt = time.GetUtcNow();
+        LastActiveTimestamp = time.GetTimestamp();
+    }
+
+    /// <summary>Unique within the host: <c>&lt;app&gt;-&lt;n&gt;</c>.</summary>
+    public string Id { get; }
+
+    public string AppName { get; }
+
+    /// <summary>The Unix socket the worker serves HTTP/1.1 on.</summary>
+    public string SocketPath { get; }
+
+    /// <summary>Requests the worker serves at once (its thread count).</summary>
+    public int Capacity { get; }
+
+    /// <summary>Requests after which the worker is recycled (0 = never); includes this worker's jitter.</summary>
+    public long RecycleAfterRequests { get; }
+
+    public DateTimeOffset CreatedAt { get; }
+
+    public DateTimeOffset? ReadyAt { get; internal set; }
+
+    public int Pid { get; internal set; }
+
+    /// <summary>Resident memory at the last sample, in bytes.</summary>
+    public long MemoryBytes { get; internal set; }
+
+    public int InFlight { get; internal set; }
+
+    public long RequestsServed { get; internal set; }
+
+    /// <summary>Timestamp (<see cref="TimeProvider.GetTimestamp"/>) when the last request ended.</summary>
+    public long LastActiveTimestamp { get; internal set; }
+
+    /// <summary>Set once the pool decided to replace this worker, so it is not replaced twice.</summary>
+    public string? RecycleReason { get; internal set; }
+
+    /// <summary>The HTTP client bound to this worker's socket (pooled keep-alive connections).</summary>
+    public HttpMessageInvoker? Client { get; internal set; }
+
+    /// <summary>Completes when the process has exited.</summary>
+    internal Task<WorkerExit> Exited { get; set; } = Task.FromResult(new WorkerExit(0, true, null));
+
+    /// <summary>Completes when a draining worker has no request in hand.</summary>
+    internal TaskCompletionSource Drained { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    internal bool StopRequested { get; set; }
+
+    public WorkerState State
+    {
+        get
+        {
+            var state = _state;
+            return state == WorkerState.Ready && InFlight > 0 ? WorkerState.Busy : state;
+        }
+    }
+
+    /// <summary>Moves the lifecycle to <paramref name="to"/> if that transition is allowed from the current state.</summary>
+    internal bool TryMove(WorkerState to)
+    {
+        lock (_stateLock)
+        {
+            if (!WorkerLifecycle.CanMove(_state, to))
+            {
+                return false;
+            }
+
+            _state = to;
+            return true;
+        }
+    }
+
+    internal WorkerState LifecycleState => _state;
+
+    public TimeSpan Uptime(TimeProvider time) => ReadyAt is { } ready ? time.GetUtcNow() - ready : TimeSpan.Zero;
+
+    public override string ToString() => $"{Id} (pid {Pid}, {State})";
+
+    [Conditional("DEBUG")]
+    internal void AssertRoutable() => Debug.Assert(_state == WorkerState.Ready, $"{Id} is {_state}, not routable");
+}
