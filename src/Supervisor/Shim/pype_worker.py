@@ -53,6 +53,7 @@ EXIT_SOCKET_FAILED = 4
 EXIT_PARENT_DIED = 70
 
 RECV_SIZE = 65536
+_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 MAX_REQUEST_LINE = 8190
 MAX_HEADERS = 100
 MAX_HEADER_LINE = 8190
@@ -63,7 +64,7 @@ DRAIN_PARTIAL_SECONDS = 10.0
 _TCHAR = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _HEXDIG = b"0123456789abcdefABCDEF"
 # Bytes allowed in a request target (visible ASCII plus obs-text); anything left after deleting these is bad.
-_TARGET_OK = bytes(range(0x21, 0x7F)) + bytes(range(0x80, 0x100))
+_REQUEST_LINE_OK = b" " + bytes(range(0x21, 0x7F)) + bytes(range(0x80, 0x100))
 _STR_TCHAR = _TCHAR.decode("ascii")
 
 
@@ -141,32 +142,32 @@ class FileWrapper(object):
 # Request parsing
 # ---------------------------------------------------------------------------------------------------------
 
-# Raw header name (bytes) -> environ key; "" means "dropped" (names containing "_").
+# Header name as received (latin-1 str) -> environ key; "" means "dropped" (names containing "_").
 _HKEYS = {}
-_METHODS = {}
+_METHODS = {"GET": True, "HEAD": True, "POST": True, "PUT": True, "DELETE": True, "PATCH": True,
+            "OPTIONS": True}
 _HOSTS = {}
 
 
 def _header_key(name):
-    if not name or name.translate(None, _TCHAR):
+    """Environ key of a request header name (str); "" when the header is dropped."""
+    if not name or name.strip(_STR_TCHAR):
         raise HTTPError(400)
-    if b"_" in name:
+    if "_" in name:
         key = ""  # X_Forwarded-For must not be able to spoof HTTP_X_FORWARDED_FOR
     else:
-        upper = name.decode("latin-1").upper().replace("-", "_")
+        upper = name.upper().replace("-", "_")
         key = upper if upper in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + upper
     if len(_HKEYS) < 4096:
         _HKEYS[name] = key
     return key
 
 
-def _method_str(method):
-    if not method or method.translate(None, _TCHAR):
+def _check_method(method):
+    if not method or method.strip(_STR_TCHAR):
         raise HTTPError(400)
-    text = method.decode("latin-1")
     if len(_METHODS) < 64:
-        _METHODS[method] = text
-    return text
+        _METHODS[method] = True
 
 
 def _has_token(value, token):
@@ -761,8 +762,11 @@ class Server(object):
     # -- signals -------------------------------------------------------------------------------------------
 
     def request_stop(self):
-        """From the SIGTERM handler: must not raise."""
+        """From the SIGTERM handler: must not raise. Unlinking the socket file stops new connections at
+        once, even while the main thread is busy with a request (one thread); the event loop then closes
+        the listener and the idle connections."""
         self.stopping = True
+        self.unlink_socket()
         self.wake()
 
     def wake(self):
@@ -774,52 +778,51 @@ class Server(object):
     # -- parsing -------------------------------------------------------------------------------------------
 
     def parse_head(self, head):
-        """Parse a request head (without the blank line) into a Request with its environ."""
-        lines = head.split(b"\r\n")
-        line = lines[0]
+        """Parse a request head (bytes, without the blank line) into a Request with its environ."""
+        eol = head.find(b"\r\n")
+        line = head if eol < 0 else head[:eol]
         if len(line) > MAX_REQUEST_LINE:
             raise HTTPError(414)
-        parts = line.split(b" ")
+        if line.translate(None, _REQUEST_LINE_OK):
+            raise HTTPError(400)  # control characters in the request line
+        lines = head.decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ")
         if len(parts) != 3:
             raise HTTPError(400)
         method, target, version = parts
-        if version == b"HTTP/1.1":
+        if version == "HTTP/1.1":
             v11 = True
-            protocol = "HTTP/1.1"
-        elif version == b"HTTP/1.0":
+        elif version == "HTTP/1.0":
             v11 = False
-            protocol = "HTTP/1.0"
-        elif version[:5] == b"HTTP/" and len(version) == 8 and version[5:6].isdigit() and version[7:8].isdigit() \
-                and version[6:7] == b".":
+        elif len(version) == 8 and version[:5] == "HTTP/" and version[5] in "0123456789" and version[6] == "." \
+                and version[7] in "0123456789":
             raise HTTPError(505)
         else:
             raise HTTPError(400)
+        if method not in _METHODS:
+            _check_method(method)
+        if not target:
+            raise HTTPError(400)
         if len(lines) > MAX_HEADERS + 1:
             raise HTTPError(431)
-        method_s = _METHODS.get(method)
-        if method_s is None:
-            method_s = _method_str(method)
-        if not target or target.translate(None, _TARGET_OK):
-            raise HTTPError(400)
 
         env = self.base.copy()
         hkeys = _HKEYS
-        first = True
+        del lines[0]
+        if len(head) > MAX_HEADER_LINE:  # only then can a single line be too long
+            for line in lines:
+                if len(line) > MAX_HEADER_LINE:
+                    raise HTTPError(431)
         for line in lines:
-            if first:
-                first = False
-                continue
-            name, sep, value = line.partition(b":")
+            name, sep, value = line.partition(":")
             if not sep:
                 raise HTTPError(400)
-            if len(line) > MAX_HEADER_LINE:
-                raise HTTPError(431)
             key = hkeys.get(name)
             if key is None:
                 key = _header_key(name)
             if not key:
                 continue
-            value = value.strip(b" \t").decode("latin-1")
+            value = value.strip(" \t")
             if key in env:
                 env[key] = env[key] + ("; " if key == "HTTP_COOKIE" else ",") + value
             else:
@@ -828,7 +831,7 @@ class Server(object):
         req = Request()
         req.env = env
         req.v11 = v11
-        req.head = method == b"HEAD"
+        req.head = method == "HEAD"
         req.expect = False
 
         # body framing
@@ -873,26 +876,25 @@ class Server(object):
             req.close = connection is None or not _has_token(connection, "keep-alive")
 
         # target: origin-form, asterisk-form or absolute-form
-        raw = target.decode("latin-1")
-        if target[:1] != b"/" and target != b"*":
+        raw = target
+        if target[0] != "/" and target != "*":
             lower = target[:8].lower()
-            if not (lower.startswith(b"http://") or lower.startswith(b"https://")):
+            if not (lower.startswith("http://") or lower.startswith("https://")):
                 raise HTTPError(400)
-            rest = target[target.find(b"//") + 2:]
+            rest = target[target.find("//") + 2:]
             cut = len(rest)
-            for sep in (b"/", b"?", b"#"):
+            for sep in ("/", "?", "#"):
                 i = rest.find(sep)
                 if 0 <= i < cut:
                     cut = i
             target = rest[cut:]
-            if target[:1] != b"/":
-                target = b"/" + target
-        if b"#" in target:
-            target = target[:target.find(b"#")]
-        path, _, query = target.partition(b"?")
-        if b"%" in path:
-            path = unquote_to_bytes(path)
-        path = path.decode("latin-1")
+            if target[:1] != "/":
+                target = "/" + target
+        if "#" in target:
+            target = target[:target.find("#")]
+        path, _, query = target.partition("?")
+        if "%" in path:
+            path = unquote_to_bytes(path.encode("latin-1")).decode("latin-1")
         prefix = self.prefix
         if not prefix:
             env["SCRIPT_NAME"] = ""
@@ -906,11 +908,11 @@ class Server(object):
         else:
             env["SCRIPT_NAME"] = ""
             env["PATH_INFO"] = path
-        env["REQUEST_METHOD"] = method_s
-        env["QUERY_STRING"] = query.decode("latin-1")
+        env["REQUEST_METHOD"] = method
+        env["QUERY_STRING"] = query
         env["REQUEST_URI"] = raw
         env["RAW_URI"] = raw
-        env["SERVER_PROTOCOL"] = protocol
+        env["SERVER_PROTOCOL"] = version
 
         proto = env.get("HTTP_X_FORWARDED_PROTO")
         scheme = proto if proto == "https" or proto == "http" else "http"
@@ -1057,7 +1059,8 @@ class Server(object):
 
     def on_readable(self, conn):
         try:
-            data = conn.sock.recv(RECV_SIZE)
+            # Connections are blocking sockets (for sendall); never let a stale readiness event block the loop.
+            data = conn.sock.recv(RECV_SIZE, _DONTWAIT)
         except (BlockingIOError, InterruptedError):
             return
         except OSError:

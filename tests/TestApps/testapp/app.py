@@ -22,7 +22,7 @@ Paths (matched against PATH_INFO, i.e. below SCRIPT_NAME):
   /file?size=B            a temporary file through wsgi.file_wrapper, with Content-Length
   /leak?mb=N              allocate and keep N MiB; JSON {"held_mb"}
   /stats                  JSON counters {"requests", "closes", ...}
-  /status/<code>          that status (reason from http.HTTPStatus)
+  /status/<code>          that status (100-599; reason from http.client.responses)
   /headers                many response headers, including repeated Set-Cookie
   /ignore-sigterm         signal.signal(SIGTERM, SIG_IGN), then 200
 The deterministic body of /file and /stream: byte i is (i * 31 + 7) % 251 (see pattern()).
@@ -36,7 +36,7 @@ import sys
 import tempfile
 import threading
 import time
-from http import HTTPStatus
+from http.client import responses as _reasons
 from urllib.parse import parse_qs
 
 if os.environ.get("TESTAPP_START_DELAY_MS"):
@@ -200,9 +200,11 @@ def application(environ, start_response):
     if path.startswith("/status/"):
         try:
             code = int(path[len("/status/"):])
-            reason = HTTPStatus(code).phrase
         except ValueError:
+            code = 0
+        if not 100 <= code <= 599:
             return _text(start_response, "bad status", "400 Bad Request")
+        reason = _reasons.get(code, "Status %d" % code)
         if code in (204, 304) or code < 200:
             start_response("%d %s" % (code, reason), [])
             return []

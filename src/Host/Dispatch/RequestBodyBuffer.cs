@@ -1,0 +1,77 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace PyPE.Host.Dispatch;
+
+/// <summary>
+/// Reads a request body completely before a worker slot is taken, so a slow client never holds a worker
+/// (the job nginx's request buffering does in front of gunicorn). Bodies above the app's cap are refused.
+/// </summary>
+internal static class RequestBodyBuffer
+{
+    public enum Outcome
+    {
+        NoBody,
+        Buffered,
+        TooLarge,
+        ClientGone,
+    }
+
+    public static async ValueTask<Outcome> BufferAsync(HttpContext context, long maxBytes)
+    {
+        var request = context.Request;
+        var detection = context.Features.Get<IHttpRequestBodyDetectionFeature>();
+        if (detection is { CanHaveBody: false })
+        {
+            return Outcome.NoBody;
+        }
+
+        var declared = request.ContentLength;
+        if (declared > maxBytes)
+        {
+            return Outcome.TooLarge;
+        }
+
+        var buffer = new MemoryStream(declared is > 0 and <= int.MaxValue ? (int)declared.Value : 4096);
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            while (true)
+            {
+                int read;
+                try
+                {
+                    read = await request.Body.ReadAsync(chunk, context.RequestAborted);
+                }
+                catch (Exception ex) when (ex is IOException or OperationCanceledException or BadHttpRequestException)
+                {
+                    return Outcome.ClientGone;
+                }
+
+                if (read == 0)
+                {
+                    break;
+                }
+
+                if (buffer.Length + read > maxBytes)
+                {
+                    return Outcome.TooLarge;
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+
+        buffer.Position = 0;
+        request.Body = buffer;
+        // The worker gets a plain Content-Length body whatever the client sent (chunked included).
+        request.Headers.Remove("Transfer-Encoding");
+        request.ContentLength = buffer.Length;
+        context.Response.RegisterForDispose(buffer);
+        return Outcome.Buffered;
+    }
+}

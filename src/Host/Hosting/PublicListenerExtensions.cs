@@ -1,0 +1,21 @@
+namespace PyPE.Host.Hosting;
+
+/// <summary>Kestrel settings of the public listener (addresses come from <c>--urls</c> / <c>Kestrel:Endpoints</c>).</summary>
+internal static class PublicListenerExtensions
+{
+    public static WebApplicationBuilder AddPublicListener(this WebApplicationBuilder builder)
+    {
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // Bodies are capped per app (pool.maxRequestBodyBytes) by the dispatcher, which answers 413 itself.
+            kestrel.Limits.MaxRequestBodySize = null;
+        });
+        builder.Services.Configure<HostOptions>(options =>
+        {
+            // Kestrel drains its requests first, then the supervisor drains and stops the workers.
+            options.ShutdownTimeout = builder.Configuration.GetValue("PyPE:ShutdownTimeout", TimeSpan.FromSeconds(90));
+        });
+        return builder;
+    }
+}

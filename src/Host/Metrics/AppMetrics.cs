@@ -1,0 +1,39 @@
+using Prometheus;
+
+namespace PyPE.Host.Metrics;
+
+/// <summary>
+/// One app's request metric children, resolved once: recording a request is an array index and an
+/// atomic add, with no label lookup or allocation.
+/// </summary>
+internal sealed class AppMetrics
+{
+    private static readonly string[] ClassNames = ["static", "dynamic"];
+    private static readonly string[] StatusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+    private static readonly string[] RejectNames = ["queue_full", "queue_timeout", "request_timeout", "body_too_large", "app_failed", "stopping", "worker_lost"];
+
+    private readonly Counter.Child[][] _requests;
+    private readonly Histogram.Child[] _durations;
+    private readonly Counter.Child[] _rejected;
+
+    public AppMetrics(string app, string environment, Counter requests, Histogram durations, Counter rejected)
+    {
+        _requests = [.. ClassNames.Select(c => StatusClasses.Select(s => requests.WithLabels(app, c, s, environment)).ToArray())];
+        _durations = [.. ClassNames.Select(c => durations.WithLabels(app, c, environment))];
+        _rejected = [.. RejectNames.Select(r => rejected.WithLabels(app, r, environment))];
+    }
+
+    public void RecordRequest(RequestClass requestClass, int statusCode, double seconds)
+    {
+        var statusClass = (uint)(statusCode / 100) - 1;
+        if (statusClass > 4)
+        {
+            statusClass = 4;
+        }
+
+        _requests[(int)requestClass][statusClass].Inc();
+        _durations[(int)requestClass].Observe(seconds);
+    }
+
+    public void RecordRejected(RejectReason reason) => _rejected[(int)reason].Inc();
+}

@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.Extensions.Primitives;
+using PyPE.Host.Metrics;
+using PyPE.Host.StaticFiles;
+using PyPE.Supervisor.Pools;
+using PyPE.Supervisor.Supervision;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace PyPE.Host.Routing;
+
+/// <summary>Keeps the <see cref="RouteTable"/> in step with the supervisor's snapshots.</summary>
+internal sealed class RouteTableProvider : IDisposable
+{
+    private readonly ISupervisorState _supervisor;
+    private readonly PyPEMetrics _metrics;
+    private readonly StaticMountFactory _staticMounts;
+    private readonly ConcurrentDictionary<AppPool, AppRoute> _routes = new();
+    private readonly Lock _rebuildLock = new();
+    private RouteTable _current = RouteTable.Empty;
+    private SupervisorSnapshot? _builtFrom;
+    private IDisposable? _subscription;
+
+    public RouteTableProvider(ISupervisorState supervisor, PyPEMetrics metrics, StaticMountFactory staticMounts)
+    {
+        _supervisor = supervisor;
+        _metrics = metrics;
+        _staticMounts = staticMounts;
+    }
+
+    /// <summary>The current table; cheap to call on every request.</summary>
+    public RouteTable Current
+    {
+        get
+        {
+            var snapshot = _supervisor.Current;
+            return ReferenceEquals(snapshot, Volatile.Read(ref _builtFrom)) ? Volatile.Read(ref _current) : Rebuild(snapshot);
+        }
+    }
+
+    private RouteTable Rebuild(SupervisorSnapshot snapshot)
+    {
+        lock (_rebuildLock)
+        {
+            if (ReferenceEquals(snapshot, _builtFrom))
+            {
+                return _current;
+            }
+
+            var live = snapshot.Pools.ToHashSet();
+            foreach (var stale in _routes.Keys.Where(p => !live.Contains(p)).ToList())
+            {
+                _routes.TryRemove(stale, out _);
+            }
+
+            var table = new RouteTable(snapshot.Pools.Select(p => _routes.GetOrAdd(p, CreateRoute)));
+            Volatile.Write(ref _current, table);
+            Volatile.Write(ref _builtFrom, snapshot);
+            _subscription?.Dispose();
+            _subscription = ChangeToken.OnChange(() => snapshot.ChangeToken, () => _ = Current);
+            return table;
+        }
+    }
+
+    private AppRoute CreateRoute(AppPool pool)
+    {
+        var config = new ForwarderRequestConfig
+        {
+            // Inactivity timeout: a hung worker is given up after the app's request timeout; a streamed
+            // response that keeps flowing is not cut off.
+            ActivityTimeout = pool.App.Pool.RequestTimeout,
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        return new AppRoute(pool, _staticMounts.Create(pool.App), _metrics.ForApp(pool.App.Name), config);
+    }
+
+    public void Dispose() => _subscription?.Dispose();
+}
