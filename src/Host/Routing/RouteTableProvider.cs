@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using Microsoft.Extensions.Primitives;
 using PyPE.Host.Metrics;
 using PyPE.Host.StaticFiles;
 using PyPE.Supervisor.Pools;
@@ -9,8 +8,11 @@ using Yarp.ReverseProxy.Forwarder;
 
 namespace PyPE.Host.Routing;
 
-/// <summary>Keeps the <see cref="RouteTable"/> in step with the supervisor's snapshots.</summary>
-internal sealed class RouteTableProvider : IDisposable
+/// <summary>
+/// Keeps the <see cref="RouteTable"/> in step with the supervisor's snapshots: the first request after a new
+/// snapshot rebuilds it (a reference comparison per request otherwise).
+/// </summary>
+internal sealed class RouteTableProvider
 {
     private readonly ISupervisorState _supervisor;
     private readonly PyPEMetrics _metrics;
@@ -19,7 +21,6 @@ internal sealed class RouteTableProvider : IDisposable
     private readonly Lock _rebuildLock = new();
     private RouteTable _current = RouteTable.Empty;
     private SupervisorSnapshot? _builtFrom;
-    private IDisposable? _subscription;
 
     public RouteTableProvider(ISupervisorState supervisor, PyPEMetrics metrics, StaticMountFactory staticMounts)
     {
@@ -56,8 +57,6 @@ internal sealed class RouteTableProvider : IDisposable
             var table = new RouteTable(snapshot.Pools.Select(p => _routes.GetOrAdd(p, CreateRoute)));
             Volatile.Write(ref _current, table);
             Volatile.Write(ref _builtFrom, snapshot);
-            _subscription?.Dispose();
-            _subscription = ChangeToken.OnChange(() => snapshot.ChangeToken, () => _ = Current);
             return table;
         }
     }
@@ -74,6 +73,4 @@ internal sealed class RouteTableProvider : IDisposable
         };
         return new AppRoute(pool, _staticMounts.Create(pool.App), _metrics.ForApp(pool.App.Name), config);
     }
-
-    public void Dispose() => _subscription?.Dispose();
 }

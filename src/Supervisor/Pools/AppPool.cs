@@ -373,7 +373,7 @@ public sealed partial class AppPool : IAsyncDisposable
             Counters.CountRestart(reason);
             Remember(worker, reason, null);
             LogStackDump(App.Name, worker.Id, worker.Pid);
-            ProcessSignals.SignalProcess(worker.Pid, ProcessSignals.SIGUSR1);
+            _launcher.Signal(worker, ProcessSignals.SIGUSR1, wholeGroup: false);
             Dispatcher.Remove(worker);
             Track(DrainAndStopAsync(worker, HungWorkerGrace, dumpedStacks: true));
             EnsureWorkers();
@@ -463,20 +463,20 @@ public sealed partial class AppPool : IAsyncDisposable
         worker.StopRequested = true;
         worker.TryMove(WorkerState.Stopping);
         PublishWorkers();
-        if (worker.Exited.IsCompleted || worker.Pid == 0)
+        if (worker.Exited.IsCompleted)
         {
             return;
         }
 
         LogStopping(App.Name, worker.Id, worker.Pid, grace.TotalSeconds);
-        ProcessSignals.SignalGroup(worker.Pid, ProcessSignals.SIGTERM);
+        _launcher.Signal(worker, ProcessSignals.SIGTERM);
         if (await AwaitQuietly(worker.Exited, grace))
         {
             return;
         }
 
         LogKilled(App.Name, worker.Id, worker.Pid, grace.TotalSeconds);
-        ProcessSignals.SignalGroup(worker.Pid, ProcessSignals.SIGKILL);
+        _launcher.Signal(worker, ProcessSignals.SIGKILL);
         await AwaitQuietly(worker.Exited, TimeSpan.FromSeconds(10));
     }
 

@@ -32,6 +32,7 @@ import faulthandler
 import importlib
 import io
 import os
+import queue
 import select
 import signal
 import socket
@@ -42,11 +43,6 @@ import time
 import traceback
 from collections import deque
 from urllib.parse import unquote_to_bytes
-
-try:
-    import queue
-except ImportError:  # pragma: no cover - Python 2 is not supported
-    raise
 
 EXIT_APP_FAILED = 3
 EXIT_SOCKET_FAILED = 4
@@ -63,7 +59,7 @@ DRAIN_PARTIAL_SECONDS = 10.0
 # RFC 7230 tchar: a header name or method must consist of these only.
 _TCHAR = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _HEXDIG = b"0123456789abcdefABCDEF"
-# Bytes allowed in a request target (visible ASCII plus obs-text); anything left after deleting these is bad.
+# Bytes allowed in a request line (space, visible ASCII, obs-text); anything left after deleting these is bad.
 _REQUEST_LINE_OK = b" " + bytes(range(0x21, 0x7F)) + bytes(range(0x80, 0x100))
 _STR_TCHAR = _TCHAR.decode("ascii")
 
@@ -121,12 +117,6 @@ class FileWrapper(object):
         self.blksize = blksize
         if hasattr(filelike, "close"):
             self.close = filelike.close
-
-    def __getitem__(self, key):  # legacy iteration protocol (PEP 333's example wrapper)
-        data = self.filelike.read(self.blksize)
-        if data:
-            return data
-        raise IndexError
 
     def __iter__(self):
         return self
@@ -985,7 +975,7 @@ class Server(object):
             self.log_exception(req)
             if resp.sent:
                 return False
-            close = req.close or self.stopping
+            close = req.close or self.stopping or not req.v11
             head, body = _500_CLOSE if close else _500_KEEP
             try:
                 conn.sock.sendall(head if req.head else head + body)

@@ -239,6 +239,7 @@ public sealed partial class SupervisorService(
 
     public async ValueTask DisposeAsync()
     {
+        // Normally StopAsync has stopped every pool already; this covers a host that never stopped cleanly.
         foreach (var pool in _pools.Values)
         {
             await pool.DisposeAsync();

@@ -8,4 +8,7 @@ public interface IWorkerLauncher
 {
     /// <summary>Starts <paramref name="worker"/>'s process and waits until it is ready or has failed.</summary>
     Task<WorkerStartResult> StartAsync(Worker worker, AppDefinition app, RuntimeDefinition runtime, CancellationToken cancellationToken);
+
+    /// <summary>Sends a signal (<see cref="Processes.ProcessSignals"/>) to the worker's process group, or to the worker alone.</summary>
+    void Signal(Worker worker, int signal, bool wholeGroup = true);
 }

@@ -103,6 +103,16 @@ public sealed partial class WorkerLauncher(WorkerNotifyListener notify, WorkerLa
         return WorkerStartResult.Failure(error.TrimEnd());
     }
 
+    public void Signal(Worker worker, int signal, bool wholeGroup = true)
+    {
+        if (worker.Pid <= 1)
+        {
+            return;
+        }
+
+        _ = wholeGroup ? ProcessSignals.SignalGroup(worker.Pid, signal) : ProcessSignals.SignalProcess(worker.Pid, signal);
+    }
+
     private static async Task<WorkerExit> WatchExitAsync(Worker worker, CommandTask<CommandResult> execution, Task<NotifyMessage> notified)
     {
         int exitCode;

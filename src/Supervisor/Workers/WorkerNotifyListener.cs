@@ -16,6 +16,7 @@ public sealed partial class WorkerNotifyListener : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILogger _logger;
     private readonly Task _receiveLoop;
+    private int _disposed;
 
     public WorkerNotifyListener(string socketPath, ILogger<WorkerNotifyListener> logger)
     {
@@ -79,6 +80,11 @@ public sealed partial class WorkerNotifyListener : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _stopping.Cancel();
         _socket.Dispose();
         try

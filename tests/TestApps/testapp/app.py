@@ -141,7 +141,7 @@ def application(environ, start_response):
         return _text(start_response, "ok")
     if path == "/pid":
         return _text(start_response, str(os.getpid()))
-    if path == "/echo":
+    if path == "/echo" or path.startswith("/echo/"):
         return echo(environ, start_response)
     if path == "/slow":
         ms = _int(q, "ms", 100)
