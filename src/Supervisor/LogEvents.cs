@@ -16,6 +16,7 @@ internal static class LogEvents
     public const int WorkerStopping = 1107;
     public const int WorkerKilled = 1108;
     public const int WorkerStackDump = 1109;
+    public const int WorkerStartCancelled = 1110;
 
     public const int PoolStarted = 1200;
     public const int PoolRecycling = 1201;
@@ -26,6 +27,7 @@ internal static class LogEvents
     public const int PoolRestartScheduled = 1206;
     public const int PoolStopped = 1207;
     public const int PoolLoopFailed = 1208;
+    public const int PoolSignalFailed = 1209;
 
     public const int CatalogLoaded = 1300;
     public const int CatalogRejectedApp = 1301;

@@ -51,7 +51,8 @@ internal sealed partial class DispatchMiddleware(
 
     private async Task DispatchToWorkerAsync(HttpContext context, AppRoute route)
     {
-        switch (await RequestBodyBuffer.BufferAsync(context, route.MaxRequestBodyBytes))
+        var body = await RequestBodyBuffer.BufferAsync(context, route.MaxRequestBodyBytes);
+        switch (body)
         {
             case RequestBodyBuffer.Outcome.TooLarge:
                 route.Metrics.RecordRejected(RejectReason.BodyTooLarge);
@@ -90,10 +91,15 @@ internal sealed partial class DispatchMiddleware(
                 return;
             }
 
-            if (attempt == 0 && IsNeverSent(context, error) && context.Request.Body.CanSeek)
+            if (attempt == 0 && IsNeverSent(context, error))
             {
                 LogRetrying(pool.App.Name, worker.Id);
-                context.Request.Body.Position = 0;
+                pool.ReportUnreachable(worker);
+                if (body == RequestBodyBuffer.Outcome.Buffered)
+                {
+                    context.Request.Body.Position = 0;
+                }
+
                 context.Response.StatusCode = StatusCodes.Status200OK;
                 context.Features.Set<IForwarderErrorFeature>(null);
                 continue;
@@ -166,6 +172,12 @@ internal sealed partial class DispatchMiddleware(
 
         for (var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception; exception is not null; exception = exception.InnerException)
         {
+            if (exception is ObjectDisposedException)
+            {
+                // The worker's client was disposed as it exited, before this request could be sent.
+                return true;
+            }
+
             if (exception is System.Net.Sockets.SocketException socket)
             {
                 return socket.SocketErrorCode is System.Net.Sockets.SocketError.ConnectionRefused

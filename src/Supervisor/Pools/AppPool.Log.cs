@@ -13,6 +13,9 @@ public sealed partial class AppPool
     [LoggerMessage(EventId = LogEvents.PoolLoopFailed, Level = LogLevel.Critical, Message = "The control loop of app {App} failed; its workers are being stopped")]
     private partial void LogLoopFailed(Exception exception, string app);
 
+    [LoggerMessage(EventId = LogEvents.PoolSignalFailed, Level = LogLevel.Error, Message = "App {App}: handling {Signal} failed; the pool carries on")]
+    private partial void LogSignalFailed(Exception exception, string app, string signal);
+
     [LoggerMessage(EventId = LogEvents.PoolBreakerOpen, Level = LogLevel.Error, Message = "App {App} is failed after {Failures} consecutive worker failures; requests get 503 until a retry succeeds. Last error:\n{Error}")]
     private partial void LogBreakerOpen(string app, int failures, string error);
 

@@ -107,6 +107,16 @@ public sealed partial class AppPool : IAsyncDisposable
     /// </summary>
     public void ReportRequestTimeout(Worker worker) => Post(new PoolSignal.Recycle(worker, RecycleReasons.RequestTimeout));
 
+    /// <summary>
+    /// The host could not connect to <paramref name="worker"/>'s socket: take it out of routing at once (so a
+    /// retry goes elsewhere) and replace it unless its exit is already on the way.
+    /// </summary>
+    public void ReportUnreachable(Worker worker)
+    {
+        Dispatcher.Remove(worker);
+        Post(new PoolSignal.Unreachable(worker));
+    }
+
     /// <summary>Stops routing, lets requests in hand finish, then stops every worker (SIGTERM, grace, SIGKILL).</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -159,12 +169,22 @@ public sealed partial class AppPool : IAsyncDisposable
                     break;
                 }
 
-                Handle(signal);
+                try
+                {
+                    Handle(signal);
+                }
+                catch (Exception ex)
+                {
+                    // A bug in one decision must not leave the pool without a control loop (and its
+                    // queued requests without an answer): log it and go on with the next signal.
+                    LogSignalFailed(ex, App.Name, signal.GetType().Name);
+                }
             }
         }
         catch (Exception ex)
         {
             LogLoopFailed(ex, App.Name);
+            Dispatcher.Close(AcquireFailure.AppFailed);
         }
 
         await ShutDownWorkersAsync();
@@ -189,6 +209,9 @@ public sealed partial class AppPool : IAsyncDisposable
                 break;
             case PoolSignal.Recycle recycle:
                 OnRecycle(recycle.Worker, recycle.Reason);
+                break;
+            case PoolSignal.Unreachable unreachable:
+                OnUnreachable(unreachable.Worker);
                 break;
         }
     }
@@ -394,12 +417,29 @@ public sealed partial class AppPool : IAsyncDisposable
         EnsureWorkers();
     }
 
+    private void OnUnreachable(Worker worker)
+    {
+        if (!_workers.Contains(worker) || worker.LifecycleState != WorkerState.Ready || worker.Exited.IsCompleted)
+        {
+            // Already gone or going: its exit does the bookkeeping.
+            return;
+        }
+
+        // Alive but not accepting connections: of no use. Stop it; its replacement comes from EnsureWorkers.
+        worker.RecycleReason = RecycleReasons.Crash;
+        Counters.CountRestart(RecycleReasons.Crash);
+        Remember(worker, RecycleReasons.Crash, "its socket refused connections");
+        Track(DrainAndStopAsync(worker, HungWorkerGrace));
+        EnsureWorkers();
+    }
+
     private void OnTick()
     {
         var now = _time.GetTimestamp();
         Worker? idleCandidate = null;
         var serving = 0;
-        foreach (var worker in _workers)
+        // A copy: recycling a worker below may start its replacement, which adds to _workers.
+        foreach (var worker in _workers.ToArray())
         {
             if (worker.LifecycleState != WorkerState.Ready)
             {
@@ -485,8 +525,9 @@ public sealed partial class AppPool : IAsyncDisposable
         await _stopping.CancelAsync();
         _ticker?.Dispose();
         _wakeUp?.Dispose();
-        var stops = _workers.Where(w => w.LifecycleState is WorkerState.Ready or WorkerState.Starting)
-            .Select(w => w.LifecycleState == WorkerState.Starting ? StopProcessAsync(w, TimeSpan.Zero) : DrainAndStopAsync(w, App.Pool.StopTimeout))
+        // Starting workers see the cancellation in the launcher, which kills them; ready ones drain and stop.
+        var stops = _workers.Where(w => w.LifecycleState is WorkerState.Ready)
+            .Select(w => DrainAndStopAsync(w, App.Pool.StopTimeout))
             .ToList();
         await Task.WhenAll(stops);
         Task[] background;
@@ -497,6 +538,11 @@ public sealed partial class AppPool : IAsyncDisposable
 
         // Starts under way see the cancellation and kill their process; drains already under way finish.
         await AwaitQuietly(Task.WhenAll(background), App.Pool.StopTimeout + App.Pool.RequestTimeout + TimeSpan.FromSeconds(5));
+        foreach (var worker in _workers)
+        {
+            worker.Client?.Dispose();
+        }
+
         _workers.Clear();
         PublishWorkers();
     }
@@ -544,6 +590,11 @@ public sealed partial class AppPool : IAsyncDisposable
         if (_workers.Remove(worker))
         {
             PublishWorkers();
+        }
+
+        if (worker.Exited.IsCompleted)
+        {
+            worker.Client?.Dispose();
         }
     }
 

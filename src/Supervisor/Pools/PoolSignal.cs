@@ -15,5 +15,7 @@ internal abstract record PoolSignal
 
     public sealed record Recycle(Worker Worker, string Reason) : PoolSignal;
 
+    public sealed record Unreachable(Worker Worker) : PoolSignal;
+
     public sealed record Stop : PoolSignal;
 }

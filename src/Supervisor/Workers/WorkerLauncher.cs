@@ -95,7 +95,15 @@ public sealed partial class WorkerLauncher(WorkerNotifyListener notify, WorkerLa
                 : $"the worker did not report ready within {app.Pool.StartTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s:\n{recentErrors}";
         }
 
-        LogStartFailed(app.Name, worker.Id, pid, error);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            LogStartCancelled(app.Name, worker.Id, pid);
+        }
+        else
+        {
+            LogStartFailed(app.Name, worker.Id, pid, error);
+        }
+
         worker.StopRequested = true;
         worker.TryMove(WorkerState.Stopping);
         ProcessSignals.SignalGroup(pid, ProcessSignals.SIGKILL);
@@ -127,7 +135,9 @@ public sealed partial class WorkerLauncher(WorkerNotifyListener notify, WorkerLa
 
         var startupError = notified.IsCompletedSuccessfully && notified.Result.Failed ? notified.Result.Error : null;
         worker.TryMove(WorkerState.Stopped);
-        worker.Client?.Dispose();
+        // The HTTP client is disposed by the pool once the worker is out of routing, not here: a request
+        // that took a slot on this worker a moment ago must fail as "connection refused" (retried), not
+        // on a disposed handler.
         TryDeleteSocket(worker.SocketPath);
         return new WorkerExit(exitCode, worker.StopRequested, startupError);
     }
@@ -189,6 +199,9 @@ public sealed partial class WorkerLauncher(WorkerNotifyListener notify, WorkerLa
 
     [LoggerMessage(EventId = LogEvents.WorkerReady, Level = LogLevel.Information, Message = "Worker {WorkerId} of {App} (pid {Pid}) is ready after {StartMilliseconds:0} ms")]
     private partial void LogReady(string app, string workerId, int pid, double startMilliseconds);
+
+    [LoggerMessage(EventId = LogEvents.WorkerStartCancelled, Level = LogLevel.Debug, Message = "Worker {WorkerId} of {App} (pid {Pid}) was stopped while starting")]
+    private partial void LogStartCancelled(string app, string workerId, int pid);
 
     [LoggerMessage(EventId = LogEvents.WorkerStartFailed, Level = LogLevel.Error, Message = "Worker {WorkerId} of {App} (pid {Pid}) failed to start:\n{Error}")]
     private partial void LogStartFailed(string app, string workerId, int pid, string error);
