@@ -1099,12 +1099,16 @@ def bench(python, n):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--python", default=sys.executable, help="interpreter that runs the shim")
+    ap.add_argument("--shim", default=None, help="path of pype_worker.py (default: the repository's)")
     ap.add_argument("--only", default="", help="comma-separated check names")
     ap.add_argument("--bench", action="store_true", help="after the checks, time keep-alive GET /pid requests")
     ap.add_argument("--bench-only", action="store_true", help="only the benchmark")
     ap.add_argument("--bench-requests", type=int, default=20000)
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
+    if args.shim:
+        global SHIM
+        SHIM = os.path.abspath(args.shim)
 
     version = subprocess.check_output([args.python, "-c", "import sys; print(sys.version.split()[0])"]).decode().strip()
     print("shim self-test: %s (Python %s)" % (args.python, version))

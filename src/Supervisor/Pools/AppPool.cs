@@ -315,7 +315,13 @@ public sealed partial class AppPool : IAsyncDisposable
             if (_restarts.BreakerOpen && !_stopping.IsCancellationRequested)
             {
                 State = PoolState.Failed;
-                Dispatcher.Close(AcquireFailure.AppFailed);
+                // As after crashes: workers still serving keep serving. Closing here would leave no queue to
+                // ask for a trial start, and the pool would refuse every request until a worker died.
+                if (!_workers.Any(w => w.LifecycleState == WorkerState.Ready))
+                {
+                    Dispatcher.Close(AcquireFailure.AppFailed);
+                }
+
                 _firstOutcome.TrySetResult();
             }
 

@@ -50,6 +50,13 @@ internal sealed class RestartPolicy(RestartPolicyOptions options, TimeProvider t
         var now = time.GetUtcNow();
         if (BreakerOpen)
         {
+            if (!TrialInProgress)
+            {
+                // A start begun before the breaker opened (several workers start at once): the cooldown already
+                // runs, and only a failed trial may lengthen it.
+                return false;
+            }
+
             TrialInProgress = false;
             _cooldown = _cooldown * 2 > MaxCooldown ? MaxCooldown : _cooldown * 2;
             _notBefore = now + _cooldown;

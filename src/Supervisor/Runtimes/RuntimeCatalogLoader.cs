@@ -72,7 +72,10 @@ public static class RuntimeCatalogLoader
                 continue;
             }
 
-            var unknown = section.GetChildren().Select(c => c.Key).Where(k => k is not ("Python" or "PythonPath")).ToList();
+            // Configuration keys are case-insensitive: section["Python"] reads "python" too.
+            var unknown = section.GetChildren().Select(c => c.Key)
+                .Where(k => !string.Equals(k, "Python", StringComparison.OrdinalIgnoreCase) && !string.Equals(k, "PythonPath", StringComparison.OrdinalIgnoreCase))
+                .ToList();
             foreach (var key in unknown)
             {
                 errors.Add(new(SectionPath, $"{section.Key}:{key}", "unknown key; allowed: Python, PythonPath"));
