@@ -18,6 +18,7 @@ internal sealed record AppStatus(
     string Python,
     string State,
     string? LastError,
+    string? DeployError,
     string PathPrefix,
     IReadOnlyList<string> Hosts,
     int QueueLength,

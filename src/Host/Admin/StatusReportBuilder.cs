@@ -29,12 +29,12 @@ internal sealed class StatusReportBuilder(SupervisorService supervisor, IConfigu
             .OrderBy(r => r.Id, StringComparer.Ordinal)
             .Select(r => new RuntimeStatus(r.Id, r.Python, r.Version, r.PythonPath, r.Origin, r.Error))
             .ToList();
-        var apps = snapshot.Pools.Select(p => Describe(p, now)).ToList();
+        var apps = snapshot.Pools.Select(p => Describe(p, snapshot.DeployErrors.GetValueOrDefault(p.App.Name), now)).ToList();
         var rejected = snapshot.RejectedApps.ToDictionary(r => r.Key, r => (IReadOnlyList<string>)[.. r.Value.Select(e => e.ToString())], StringComparer.Ordinal);
         return new StatusReport(host, runtimes, apps, rejected);
     }
 
-    private static AppStatus Describe(AppPool pool, DateTimeOffset now)
+    private static AppStatus Describe(AppPool pool, string? deployError, DateTimeOffset now)
     {
         var app = pool.App;
         var workers = pool.Workers.Select(w => new WorkerStatus(
@@ -43,7 +43,7 @@ internal sealed class StatusReportBuilder(SupervisorService supervisor, IConfigu
         var restarts = RecycleReasons.All.ToDictionary(r => r, pool.Counters.Restarts, StringComparer.Ordinal);
         var recent = pool.RecentRestarts.Select(r => new RestartStatus(r.At, r.WorkerId, r.Pid, r.Reason, r.Detail)).ToList();
         return new AppStatus(
-            app.Name, pool.Runtime.Id, pool.Runtime.Version, pool.Runtime.Python, pool.State.ToString().ToLowerInvariant(), pool.LastError,
+            app.Name, pool.Runtime.Id, pool.Runtime.Version, pool.Runtime.Python, pool.State.ToString().ToLowerInvariant(), pool.LastError, deployError,
             app.Route.PathPrefix, app.Route.Hosts, pool.Dispatcher.QueueLength, app.Pool.MaxQueue, app.Pool.MinWorkers, app.Pool.MaxWorkers,
             pool.Counters.Spawns, restarts, recent, workers);
     }

@@ -28,6 +28,7 @@ public sealed partial class SupervisorService(
     private SupervisorSnapshot _current = SupervisorSnapshot.Empty;
     private CancellationTokenSource _changeSource = new();
     private Dictionary<string, AppPool> _pools = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _deployErrors = new(StringComparer.Ordinal);
     private RuntimeCatalog _runtimes = SupervisorSnapshot.Empty.Runtimes;
     private WorkerNotifyListener? _notify;
     private AppPoolFactory? _factory;
@@ -159,6 +160,7 @@ public sealed partial class SupervisorService(
             if (!wanted.ContainsKey(name) && !catalog.Rejected.ContainsKey(name))
             {
                 next.Remove(name);
+                _deployErrors.Remove(name);
                 retired.Add(pool);
                 LogAppRemoved(name);
             }
@@ -193,12 +195,15 @@ public sealed partial class SupervisorService(
             if (replacement.State == PoolState.Running || old.State == PoolState.Failed)
             {
                 next[old.App.Name] = replacement;
+                _deployErrors.Remove(old.App.Name);
                 retired.Add(old);
                 LogAppReplaced(old.App.Name);
             }
             else
             {
-                LogAppReplaceFailed(old.App.Name, replacement.LastError ?? "it did not become ready");
+                var error = replacement.LastError ?? "it did not become ready";
+                _deployErrors[old.App.Name] = error;
+                LogAppReplaceFailed(old.App.Name, error);
                 retired.Add(replacement);
             }
         }
@@ -214,7 +219,9 @@ public sealed partial class SupervisorService(
     private void Publish(Dictionary<string, AppPool> pools, IReadOnlyDictionary<string, IReadOnlyList<ConfigError>> rejected)
     {
         var source = new CancellationTokenSource();
-        var snapshot = new SupervisorSnapshot([.. pools.Values.OrderBy(p => p.App.Name, StringComparer.Ordinal)], rejected, _runtimes, new CancellationChangeToken(source.Token));
+        var snapshot = new SupervisorSnapshot(
+            [.. pools.Values.OrderBy(p => p.App.Name, StringComparer.Ordinal)], rejected, new Dictionary<string, string>(_deployErrors, StringComparer.Ordinal),
+            _runtimes, new CancellationChangeToken(source.Token));
         Volatile.Write(ref _current, snapshot);
         var previous = Interlocked.Exchange(ref _changeSource, source);
         previous.Cancel();

@@ -12,16 +12,22 @@ namespace PyPE.Supervisor.Supervision;
 public sealed class SupervisorSnapshot(
     IReadOnlyList<AppPool> pools,
     IReadOnlyDictionary<string, IReadOnlyList<ConfigError>> rejectedApps,
+    IReadOnlyDictionary<string, string> deployErrors,
     RuntimeCatalog runtimes,
     IChangeToken changeToken)
 {
-    public static readonly SupervisorSnapshot Empty = new([], new Dictionary<string, IReadOnlyList<ConfigError>>(), new RuntimeCatalog(new Dictionary<string, RuntimeDefinition>(), []), new CancellationChangeToken(CancellationToken.None));
+    public static readonly SupervisorSnapshot Empty = new(
+        [], new Dictionary<string, IReadOnlyList<ConfigError>>(), new Dictionary<string, string>(),
+        new RuntimeCatalog(new Dictionary<string, RuntimeDefinition>(), []), new CancellationChangeToken(CancellationToken.None));
 
     /// <summary>One pool per routed app.</summary>
     public IReadOnlyList<AppPool> Pools { get; } = pools;
 
     /// <summary>App files that could not be loaded, with their errors (a last good version may still be in <see cref="Pools"/>).</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<ConfigError>> RejectedApps { get; } = rejectedApps;
+
+    /// <summary>App name → why its last changed version failed to start (the previous version kept serving).</summary>
+    public IReadOnlyDictionary<string, string> DeployErrors { get; } = deployErrors;
 
     public RuntimeCatalog Runtimes { get; } = runtimes;
 

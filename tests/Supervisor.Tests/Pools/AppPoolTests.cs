@@ -22,6 +22,7 @@ public sealed class AppPoolTests : IAsyncLifetime
     private readonly FakeTimeProvider _time = new();
     private readonly FakeWorkerLauncher _launcher;
     private readonly List<AppPool> _pools = [];
+    private readonly ListLogger<AppPool> _log = new();
 
     public AppPoolTests()
     {
@@ -54,7 +55,7 @@ public sealed class AppPoolTests : IAsyncLifetime
         };
         var runtime = new RuntimeDefinition { Id = "system", Python = "/usr/bin/python3", Version = "3.11.2" };
         var pool = new AppPool(app, runtime, _launcher, new WorkerIdSource(), new WorkerLaunchSettings("/tmp/x", "TEST"),
-            restarts ?? new RestartPolicyOptions(), _time, NullLogger<AppPool>.Instance);
+            restarts ?? new RestartPolicyOptions(), _time, _log);
         _pools.Add(pool);
         pool.Start();
         return pool;
@@ -140,6 +141,31 @@ public sealed class AppPoolTests : IAsyncLifetime
         // Jittered backoff: at least half the initial delay.
         var restartedAt = _launcher.Find(LauncherEventKind.Start, replacement)!.At;
         Assert.True(restartedAt - crashedAt >= TimeSpan.FromMilliseconds(500), $"restarted after {restartedAt - crashedAt}");
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task WorkersCrashingYoung_OpenTheBreaker_AndTheAppFails()
+    {
+        var pool = StartPool(
+            new PoolSettings { MinWorkers = 1, MaxWorkers = 1 },
+            new RestartPolicyOptions { InitialDelay = TimeSpan.FromMilliseconds(10), MaxDelay = TimeSpan.FromMilliseconds(10), BreakerThreshold = 3 });
+        var crashed = new List<Worker>();
+
+        while (crashed.Count < 3)
+        {
+            await AdvanceUntilAsync(() => pool.Dispatcher.Routable is [var w] && !crashed.Contains(w), TimeSpan.FromMilliseconds(10));
+            var worker = pool.Dispatcher.Routable[0];
+            crashed.Add(worker);
+            _launcher.Crash(worker);
+        }
+
+        await WaitUntilAsync(() => pool.State == PoolState.Failed, Patience);
+        Assert.Contains($"{crashed[2].Id} exited with code 1", pool.LastError, StringComparison.Ordinal);
+        Assert.Equal(3, pool.Counters.Restarts(RecycleReasons.Crash));
+        // Whether it gets here before or after the dispatcher closes, the request is refused.
+        var refused = await pool.Dispatcher.AcquireAsync(CancellationToken.None).AsTask().WaitAsync(Patience);
+        Assert.Equal(AcquireFailure.AppFailed, refused.Failure);
+        Assert.Equal(3, _launcher.Started.Count);
     }
 
     [Fact(Timeout = 10_000)]
@@ -377,6 +403,39 @@ public sealed class AppPoolTests : IAsyncLifetime
         Assert.True(term.WholeGroup && kill.WholeGroup, "stop signals go to the whole process group");
         Assert.True(kill.At - term.At >= stopTimeout, $"SIGKILL came {kill.At - term.At} after SIGTERM");
         Assert.Equal(PoolState.Stopped, pool.State);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task StopAsync_WhileAWorkerStarts_CancelsTheStart()
+    {
+        _launcher.HoldStarts = true;
+        var pool = StartPool(new PoolSettings { MinWorkers = 1 });
+        await WaitUntilAsync(() => _launcher.Started.Count == 1, Patience);
+        var starting = _launcher.Started[0];
+
+        await pool.StopAsync(CancellationToken.None).WaitAsync(Patience);
+
+        Assert.Equal(PoolState.Stopped, pool.State);
+        Assert.Empty(pool.Workers);
+        Assert.NotNull(_launcher.Find(LauncherEventKind.StartFailed, starting));
+        Assert.Equal(WorkerState.Stopped, starting.State);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task ReportUnreachable_TakesTheWorkerOutOfRoutingAtOnce_AndReplacesIt()
+    {
+        var pool = StartPool(new PoolSettings { MinWorkers = 1, MaxWorkers = 1 });
+        var dead = await SingleRoutableAsync(pool);
+
+        pool.ReportUnreachable(dead);
+
+        Assert.Empty(pool.Dispatcher.Routable);
+        var replacement = await AcquireAsync(pool);
+        Assert.NotSame(dead, replacement);
+        await WaitUntilAsync(() => !pool.Workers.Contains(dead), Patience);
+        Assert.Equal([ProcessSignals.SIGTERM], _launcher.SignalsTo(dead));
+        Assert.Equal(1, pool.Counters.Restarts(RecycleReasons.Crash));
+        pool.Dispatcher.Release(replacement);
     }
 
     [Fact(Timeout = 10_000)]
