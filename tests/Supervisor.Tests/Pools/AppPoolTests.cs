@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using PyPE.Supervisor.Apps;
 using PyPE.Supervisor.Pools;
@@ -6,6 +5,7 @@ using PyPE.Supervisor.Processes;
 using PyPE.Supervisor.Runtimes;
 using PyPE.Supervisor.Tests.TestSupport;
 using PyPE.Supervisor.Workers;
+using Xunit.Abstractions;
 using static PyPE.Supervisor.Tests.TestSupport.Waiting;
 
 namespace PyPE.Supervisor.Tests.Pools;
@@ -22,10 +22,11 @@ public sealed class AppPoolTests : IAsyncLifetime
     private readonly FakeTimeProvider _time = new();
     private readonly FakeWorkerLauncher _launcher;
     private readonly List<AppPool> _pools = [];
-    private readonly ListLogger<AppPool> _log = new();
+    private readonly ITestOutputHelper _output;
 
-    public AppPoolTests()
+    public AppPoolTests(ITestOutputHelper output)
     {
+        _output = output;
         _launcher = new FakeWorkerLauncher(_time);
     }
 
@@ -55,7 +56,7 @@ public sealed class AppPoolTests : IAsyncLifetime
         };
         var runtime = new RuntimeDefinition { Id = "system", Python = "/usr/bin/python3", Version = "3.11.2" };
         var pool = new AppPool(app, runtime, _launcher, new WorkerIdSource(), new WorkerLaunchSettings("/tmp/x", "TEST"),
-            restarts ?? new RestartPolicyOptions(), _time, _log);
+            restarts ?? new RestartPolicyOptions(), _time, new TestOutputLogger<AppPool>(_output, _time));
         _pools.Add(pool);
         pool.Start();
         return pool;

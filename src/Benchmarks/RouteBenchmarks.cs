@@ -1,0 +1,45 @@
+using BenchmarkDotNet.Attributes;
+using Microsoft.Extensions.Configuration;
+using PyPE.Host.Metrics;
+using PyPE.Host.Routing;
+using PyPE.Host.StaticFiles;
+using PyPE.Supervisor.Supervision;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace PyPE.Benchmarks;
+
+/// <summary>Picking the app for a request among many routes, and recording its metrics.</summary>
+[MemoryDiagnoser]
+public class RouteBenchmarks
+{
+    private RouteTable _table = null!;
+    private AppMetrics _metrics = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var metrics = new PyPEMetrics(new NoSupervisor(), new ConfigurationBuilder().Build());
+        _metrics = metrics.ForApp("bench");
+        var routes = Enumerable.Range(0, 50)
+            .Select(i => BenchmarkApps.App($"app{i}", $"/apps/app{i}", i % 5 == 0 ? [$"host{i}.example.edu"] : []))
+            .Select(app => new AppRoute(BenchmarkApps.Pool(app), Array.Empty<StaticMount>(), metrics.ForApp(app.Name), ForwarderRequestConfig.Empty));
+        _table = new RouteTable(routes);
+    }
+
+    [Benchmark(Baseline = true)]
+    public bool MatchPathPrefix() => _table.Match("portal.example.edu", "/apps/app37/people/42") is not null;
+
+    [Benchmark]
+    public bool MatchHostThenPrefix() => _table.Match("host10.example.edu", "/apps/app10/x") is not null;
+
+    [Benchmark]
+    public bool MatchNothing() => _table.Match("portal.example.edu", "/nothing/here") is not null;
+
+    [Benchmark]
+    public void RecordRequestMetrics() => _metrics.RecordRequest(RequestClass.Dynamic, 200, 0.0123);
+
+    private sealed class NoSupervisor : ISupervisorState
+    {
+        public SupervisorSnapshot Current => SupervisorSnapshot.Empty;
+    }
+}

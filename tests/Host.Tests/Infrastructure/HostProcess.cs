@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace PyPE.Host.Tests.Infrastructure;
+
+/// <summary>A host started with `dotnet PyPE.Host.dll`, the way the systemd unit runs it.</summary>
+internal sealed partial class HostProcess : IAsyncDisposable
+{
+    private HostProcess(Process process, string root, string runtimeDirectory, Uri publicAddress, Uri adminAddress)
+    {
+        Process = process;
+        Root = root;
+        RuntimeDirectory = runtimeDirectory;
+        Client = new HttpClient { BaseAddress = publicAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Admin = new HttpClient { BaseAddress = adminAddress, Timeout = TimeSpan.FromSeconds(10) };
+    }
+
+    public Process Process { get; }
+
+    public string Root { get; }
+
+    public string RuntimeDirectory { get; }
+
+    public HttpClient Client { get; }
+
+    public HttpClient Admin { get; }
+
+    [GeneratedRegex(@"PyPE\.Exec is serving at (http://\S+) \(admin: (http://[^)\s]+)\)")]
+    private static partial Regex Banner();
+
+    public static async Task<HostProcess> StartAsync(string app, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var root = Directory.CreateTempSubdirectory("pype-proc-").FullName;
+        var apps = Directory.CreateDirectory(Path.Combine(root, "apps.d")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(apps, app + ".json"), new TestApp(app) { Pool = new() { ["minWorkers"] = 2, ["maxWorkers"] = 2 } }.ToJson());
+        var runtimeDirectory = Path.Combine("/tmp", "pp-" + Guid.NewGuid().ToString("N")[..10]);
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList =
+            {
+                Path.Combine(AppContext.BaseDirectory, "PyPE.Host.dll"),
+                "--urls", "http://127.0.0.1:0",
+                "--PyPE:Admin:Urls=http://127.0.0.1:0",
+                $"--PyPE:AppsDirectory={apps}",
+                $"--PyPE:RuntimeDirectory={runtimeDirectory}",
+            },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        var process = Process.Start(start)!;
+        var banner = new TaskCompletionSource<Match>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var readyCount = 0;
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                banner.TrySetException(new InvalidOperationException("the host exited before it served"));
+                return;
+            }
+
+            if (Banner().Match(e.Data) is { Success: true } match)
+            {
+                banner.TrySetResult(match);
+            }
+
+            if (e.Data.Contains(" is ready after ", StringComparison.Ordinal) && Interlocked.Increment(ref readyCount) == 2)
+            {
+                ready.TrySetResult();
+            }
+        };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var found = await banner.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await ready.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        return new HostProcess(process, root, runtimeDirectory, new Uri(found.Groups[1].Value), new Uri(found.Groups[2].Value));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        Admin.Dispose();
+        if (!Process.HasExited)
+        {
+            Process.Kill();
+            await Process.WaitForExitAsync();
+        }
+
+        Process.Dispose();
+        Directory.Delete(Root, recursive: true);
+        RuntimeDirectoryCleanup();
+    }
+
+    private void RuntimeDirectoryCleanup()
+    {
+        if (Directory.Exists(RuntimeDirectory))
+        {
+            Directory.Delete(RuntimeDirectory, recursive: true);
+        }
+    }
+}
