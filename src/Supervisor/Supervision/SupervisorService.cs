@@ -45,7 +45,7 @@ public sealed partial class SupervisorService(
     {
         var settings = options.Value;
         _appsDirectory = Path.GetFullPath(settings.AppsDirectory ?? Path.Combine(AppContext.BaseDirectory, "samples", "apps.d"));
-        var hostErrors = ValidateHostSettings(settings, _appsDirectory);
+        var hostErrors = HostSettingsValidator.Validate(configuration, settings, _appsDirectory);
         if (hostErrors.Count > 0)
         {
             throw new OptionsValidationException(PyPEOptions.SectionName, typeof(PyPEOptions), hostErrors.Select(e => e.ToString()));
@@ -226,22 +226,6 @@ public sealed partial class SupervisorService(
         var previous = Interlocked.Exchange(ref _changeSource, source);
         previous.Cancel();
         previous.Dispose();
-    }
-
-    private static List<ConfigError> ValidateHostSettings(PyPEOptions settings, string appsDirectory)
-    {
-        var errors = new List<ConfigError>();
-        if (!Directory.Exists(appsDirectory))
-        {
-            errors.Add(new("configuration", "PyPE:AppsDirectory", $"the folder '{appsDirectory}' does not exist"));
-        }
-
-        if (!PyPEOptions.AllowedEnvironments.Contains(settings.Environment, StringComparer.OrdinalIgnoreCase))
-        {
-            errors.Add(new("configuration", "PyPE:Environment", $"'{settings.Environment}' is not one of {string.Join(", ", PyPEOptions.AllowedEnvironments)}"));
-        }
-
-        return errors;
     }
 
     public async ValueTask DisposeAsync()

@@ -107,4 +107,14 @@ public sealed class AppsDirectoryTests
         var error = await Assert.ThrowsAnyAsync<Exception>(() => TestHost.StartAsync([], ["--PyPE:AppsDirectory=/nonexistent/apps.d"]));
         Assert.Contains("PyPE:AppsDirectory", error.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task UnknownHostKeys_RefuseToStart_ListingEveryOne()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => TestHost.StartAsync([], ["--PyPE:AppDirectory=/x", "--PyPE:Restarts:Threshold=3", "--PyPE:Environment=LIVE"]));
+        var text = error.ToString();
+        Assert.Contains("PyPE:AppDirectory", text, StringComparison.Ordinal);
+        Assert.Contains("PyPE:Restarts:Threshold", text, StringComparison.Ordinal);
+        Assert.Contains("'LIVE' is not one of TEST, QUAL, BETA, PROD", text, StringComparison.Ordinal);
+    }
 }
