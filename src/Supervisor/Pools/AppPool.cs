@@ -219,7 +219,7 @@ public sealed partial class AppPool : IAsyncDisposable
     /// <summary>Starts workers until the pool has what it needs: its minimum, plus enough for waiting requests.</summary>
     private void EnsureWorkers()
     {
-        if (_stopping.IsCancellationRequested)
+        if (IsStopping)
         {
             return;
         }
@@ -228,6 +228,13 @@ public sealed partial class AppPool : IAsyncDisposable
         foreach (var worker in _workers)
         {
             var state = worker.LifecycleState;
+            if (state == WorkerState.Stopped)
+            {
+                // A worker has died and its exit is not yet handled: decide after the restart policy has
+                // counted it (its Exited signal calls back here), or a crash loop would skip the backoff.
+                return;
+            }
+
             if (state == WorkerState.Starting)
             {
                 starting++;
@@ -312,20 +319,13 @@ public sealed partial class AppPool : IAsyncDisposable
                 LogBreakerOpen(App.Name, _restarts.ConsecutiveFailures, result.Error ?? "");
             }
 
-            if (_restarts.BreakerOpen && !_stopping.IsCancellationRequested)
+            RemoveWorker(worker);
+            if (_restarts.BreakerOpen)
             {
-                State = PoolState.Failed;
-                // As after crashes: workers still serving keep serving. Closing here would leave no queue to
-                // ask for a trial start, and the pool would refuse every request until a worker died.
-                if (!_workers.Any(w => w.LifecycleState == WorkerState.Ready))
-                {
-                    Dispatcher.Close(AcquireFailure.AppFailed);
-                }
-
+                FailIfNothingServes();
                 _firstOutcome.TrySetResult();
             }
 
-            RemoveWorker(worker);
             EnsureWorkers();
             return;
         }
@@ -376,17 +376,34 @@ public sealed partial class AppPool : IAsyncDisposable
         Remember(worker, RecycleReasons.Crash, string.Create(CultureInfo.InvariantCulture, $"exit code {exit.ExitCode}"));
         if (_restarts.OnCrash(uptime))
         {
-            State = PoolState.Failed;
             LastError = $"workers keep crashing (last: {worker.Id} exited with code {exit.ExitCode.ToString(CultureInfo.InvariantCulture)})";
             LogBreakerOpen(App.Name, _restarts.ConsecutiveFailures, LastError);
-            if (!_workers.Any(w => w.LifecycleState == WorkerState.Ready))
-            {
-                Dispatcher.Close(AcquireFailure.AppFailed);
-            }
+        }
+
+        if (_restarts.BreakerOpen)
+        {
+            FailIfNothingServes();
         }
 
         EnsureWorkers();
     }
+
+    /// <summary>
+    /// With the breaker open, the app is failed (503 to every request) only once no worker serves: workers
+    /// still up keep serving, and their queue is what asks for the next trial start.
+    /// </summary>
+    private void FailIfNothingServes()
+    {
+        if (IsStopping || _workers.Any(w => w.LifecycleState == WorkerState.Ready))
+        {
+            return;
+        }
+
+        State = PoolState.Failed;
+        Dispatcher.Close(AcquireFailure.AppFailed);
+    }
+
+    private bool IsStopping => State is PoolState.Stopping or PoolState.Stopped || _stopping.IsCancellationRequested;
 
     private void OnRecycle(Worker worker, string reason)
     {

@@ -9,6 +9,8 @@ internal sealed class SlotWaiter(WorkerDispatcher owner)
     /// <summary>The first of (a slot, a timeout, the client leaving) to claim the waiter decides its outcome.</summary>
     public bool TryClaim() => Interlocked.Exchange(ref _claimed, 1) == 0;
 
+    public bool IsClaimed => Volatile.Read(ref _claimed) == 1;
+
     public void Complete(AcquireResult result) => _result.TrySetResult(result);
 
     public async Task<AcquireResult> WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken requestAborted)

@@ -240,6 +240,18 @@ public sealed class WorkerDispatcher
             }
 
             _queued--;
+            // Abandoned waiters leave the queue lazily, at the next dequeue; if no slot frees up for a long
+            // time (every worker hung), drop them now so the queue does not grow with timed-out requests.
+            if (_waiters.Count > 64 && _waiters.Count > (4 * _queued) + 16)
+            {
+                var live = _waiters.Where(w => !w.IsClaimed).ToList();
+                _waiters.Clear();
+                foreach (var w in live)
+                {
+                    _waiters.Enqueue(w);
+                }
+            }
+
             return true;
         }
     }

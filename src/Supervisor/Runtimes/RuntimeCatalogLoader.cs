@@ -21,13 +21,11 @@ public static class RuntimeCatalogLoader
         var runtimes = new Dictionary<string, RuntimeDefinition>(StringComparer.Ordinal);
 
         var probes = configured.Select(async r => await ProbeAsync(r, cancellationToken)).ToList();
+        // An interpreter that cannot run is not a configuration error: it is listed with its Error, its
+        // apps are rejected, and every other platform version and app runs.
         foreach (var runtime in await Task.WhenAll(probes))
         {
             runtimes[runtime.Id] = runtime;
-            if (runtime.Error is not null)
-            {
-                errors.Add(new(SectionPath, runtime.Id, runtime.Error));
-            }
         }
 
         if (discoverPyenv)

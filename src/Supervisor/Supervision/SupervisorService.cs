@@ -52,6 +52,11 @@ public sealed partial class SupervisorService(
         }
 
         _runtimes = await RuntimeCatalogLoader.LoadAsync(configuration, settings.DiscoverPyenvRuntimes, cancellationToken);
+        if (_runtimes.Errors.Count > 0)
+        {
+            throw new OptionsValidationException(PyPEOptions.SectionName, typeof(PyPEOptions), _runtimes.Errors.Select(e => e.ToString()));
+        }
+
         foreach (var runtime in _runtimes.Runtimes.Values.OrderBy(r => r.Id, StringComparer.Ordinal))
         {
             if (runtime.Error is null)

@@ -23,15 +23,14 @@ public sealed class RuntimeCatalogLoaderTests : IDisposable
     }
 
     [Fact(Timeout = 10_000)]
-    public async Task LoadAsync_InterpreterMissing_ListsTheRuntimeWithAnError()
+    public async Task LoadAsync_InterpreterMissing_ListsTheRuntimeWithAnError_NotAConfigError()
     {
         var catalog = await LoadAsync(new() { ["PyPE:Runtimes:39:Python"] = "/opt/python39/bin/python3" });
 
         var runtime = catalog.Runtimes["39"];
         Assert.Contains("'/opt/python39/bin/python3' does not exist", runtime.Error, StringComparison.Ordinal);
-        var error = Assert.Single(catalog.Errors);
-        Assert.Equal(("PyPE:Runtimes", "39"), (error.Source, error.Key));
-        Assert.Equal(runtime.Error, error.Message);
+        // Not a configuration mistake: the host starts, and only the apps on this runtime are rejected.
+        Assert.Empty(catalog.Errors);
     }
 
     [Fact(Timeout = 10_000)]
@@ -111,7 +110,7 @@ public sealed class RuntimeCatalogLoaderTests : IDisposable
         Assert.Equal("3.5.9", catalog.Runtimes["35"].Version);
         Assert.Contains("older than 3.6", catalog.Runtimes["35"].Error, StringComparison.Ordinal);
         Assert.Contains("did not report a Python version (exit code 3)", catalog.Runtimes["odd"].Error, StringComparison.Ordinal);
-        Assert.Equal(["35", "odd"], catalog.Errors.Select(e => e.Key).Order(StringComparer.Ordinal));
+        Assert.Empty(catalog.Errors);
     }
 
     [Fact(Timeout = 10_000)]
