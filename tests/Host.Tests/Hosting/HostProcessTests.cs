@@ -44,4 +44,18 @@ public sealed class HostProcessTests
         await Wait.UntilAsync(() => pids.All(pid => !WorkerProcesses.IsAlive(pid)) && WorkerProcesses.Under(host.RuntimeDirectory).Count == 0,
             TimeSpan.FromSeconds(15), "every worker of the killed host has exited");
     }
+
+    [Fact(Timeout = 90_000)]
+    public async Task HungRequest_DumpsTheWorkersPythonStacksToTheLog()
+    {
+        await using var host = await HostProcess.StartAsync("stack", pool: new() { ["minWorkers"] = 1, ["maxWorkers"] = 1, ["requestTimeoutSeconds"] = 1 });
+
+        using var response = await host.Client.GetAsync("/apps/stack/hang");
+
+        Assert.Equal(System.Net.HttpStatusCode.GatewayTimeout, response.StatusCode);
+        // faulthandler's dump, forwarded line by line with the app and worker id: the hung frame is named.
+        await Wait.UntilAsync(() => host.Output.Any(l => l.Contains("stack stack-", StringComparison.Ordinal) && l.Contains("app.py", StringComparison.Ordinal) && l.Contains("in application", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(15), "the hung worker's stack is in the log");
+        Assert.Contains(host.Output, l => l.Contains("did not answer within the request timeout", StringComparison.Ordinal));
+    }
 }

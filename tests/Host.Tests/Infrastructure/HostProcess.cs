@@ -6,8 +6,9 @@ namespace PyPE.Host.Tests.Infrastructure;
 /// <summary>A host started with `dotnet PyPE.Host.dll`, the way the systemd unit runs it.</summary>
 internal sealed partial class HostProcess : IAsyncDisposable
 {
-    private HostProcess(Process process, string root, string runtimeDirectory, Uri publicAddress, Uri adminAddress)
+    private HostProcess(Process process, string root, string runtimeDirectory, Uri publicAddress, Uri adminAddress, List<string> output)
     {
+        _output = output;
         Process = process;
         Root = root;
         RuntimeDirectory = runtimeDirectory;
@@ -28,11 +29,25 @@ internal sealed partial class HostProcess : IAsyncDisposable
     [GeneratedRegex(@"PyPE\.Exec is serving at (http://\S+) \(admin: (http://[^)\s]+)\)")]
     private static partial Regex Banner();
 
-    public static async Task<HostProcess> StartAsync(string app, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>Every line the host wrote to stdout so far (its log).</summary>
+    public IReadOnlyList<string> Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return [.. _output];
+            }
+        }
+    }
+
+    private readonly List<string> _output;
+
+    public static async Task<HostProcess> StartAsync(string app, IReadOnlyDictionary<string, string>? environment = null, Dictionary<string, object>? pool = null)
     {
         var root = Directory.CreateTempSubdirectory("pype-proc-").FullName;
         var apps = Directory.CreateDirectory(Path.Combine(root, "apps.d")).FullName;
-        await File.WriteAllTextAsync(Path.Combine(apps, app + ".json"), new TestApp(app) { Pool = new() { ["minWorkers"] = 2, ["maxWorkers"] = 2 } }.ToJson());
+        await File.WriteAllTextAsync(Path.Combine(apps, app + ".json"), new TestApp(app) { Pool = pool ?? new() { ["minWorkers"] = 2, ["maxWorkers"] = 2 } }.ToJson());
         var runtimeDirectory = Path.Combine("/tmp", "pp-" + Guid.NewGuid().ToString("N")[..10]);
         var start = new ProcessStartInfo("dotnet")
         {
@@ -57,8 +72,18 @@ internal sealed partial class HostProcess : IAsyncDisposable
         var banner = new TaskCompletionSource<Match>(TaskCreationOptions.RunContinuationsAsynchronously);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var readyCount = 0;
+        var wantedReady = pool is not null && pool.TryGetValue("minWorkers", out var min) ? (int)min : 2;
+        var output = new List<string>();
         process.OutputDataReceived += (_, e) =>
         {
+            if (e.Data is not null)
+            {
+                lock (output)
+                {
+                    output.Add(e.Data);
+                }
+            }
+
             if (e.Data is null)
             {
                 banner.TrySetException(new InvalidOperationException("the host exited before it served"));
@@ -70,7 +95,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
                 banner.TrySetResult(match);
             }
 
-            if (e.Data.Contains(" is ready after ", StringComparison.Ordinal) && Interlocked.Increment(ref readyCount) == 2)
+            if (e.Data.Contains(" is ready after ", StringComparison.Ordinal) && Interlocked.Increment(ref readyCount) == wantedReady)
             {
                 ready.TrySetResult();
             }
@@ -81,7 +106,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
 
         var found = await banner.Task.WaitAsync(TimeSpan.FromSeconds(30));
         await ready.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        return new HostProcess(process, root, runtimeDirectory, new Uri(found.Groups[1].Value), new Uri(found.Groups[2].Value));
+        return new HostProcess(process, root, runtimeDirectory, new Uri(found.Groups[1].Value), new Uri(found.Groups[2].Value), output);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,3 +1,5 @@
+using PyPE.Supervisor.Runtimes;
+
 namespace PyPE.Host.Tests.Infrastructure;
 
 /// <summary>The CPython 3.6+ interpreters on this machine: the pyenv versions folder, plus /usr/bin/python3.</summary>
@@ -21,24 +23,7 @@ internal static class Interpreters
         return data;
     }
 
-    private static List<(Version, string)> Discover()
-    {
-        var root = Environment.GetEnvironmentVariable("PYENV_ROOT");
-        if (string.IsNullOrEmpty(root))
-        {
-            root = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".pyenv");
-        }
-
-        var versions = Path.Combine(root, "versions");
-        if (!Directory.Exists(versions))
-        {
-            return [];
-        }
-
-        return [.. Directory.EnumerateDirectories(versions)
-            .Select(d => (Ok: Version.TryParse(Path.GetFileName(d), out var v), Version: v!, Path: Path.Combine(d, "bin", "python3")))
-            .Where(x => x.Ok && x.Version.Major == 3 && x.Version.Minor >= 6 && File.Exists(x.Path))
-            .Select(x => (x.Version, x.Path))
-            .OrderBy(x => x.Version)];
-    }
+    // The same discovery the host uses, so the tests cover exactly the interpreters the host would register.
+    private static List<(Version, string)> Discover() =>
+        [.. PyenvDiscovery.Discover().Select(r => (Version.Parse(r.Version!), r.Python)).OrderBy(x => x.Item1)];
 }
