@@ -35,6 +35,8 @@ internal static class BenchmarkApps
         public Task<WorkerStartResult> StartAsync(Worker worker, AppDefinition app, RuntimeDefinition runtime, CancellationToken cancellationToken) =>
             Task.FromResult(WorkerStartResult.Failure("benchmarks start no processes"));
 
+        public bool IsRunning(Worker worker) => false;
+
         public void Signal(Worker worker, int signal, bool wholeGroup = true)
         {
         }

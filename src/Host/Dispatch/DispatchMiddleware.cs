@@ -45,11 +45,12 @@ internal sealed partial class DispatchMiddleware(
             }
         }
 
-        await DispatchToWorkerAsync(context, route);
+        route = await DispatchToWorkerAsync(context, route, path);
         route.Metrics.RecordRequest(RequestClass.Dynamic, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
-    private async Task DispatchToWorkerAsync(HttpContext context, AppRoute route)
+    /// <returns>The route that finally handled the request (a deploy may have swapped the app's pool meanwhile).</returns>
+    private async Task<AppRoute> DispatchToWorkerAsync(HttpContext context, AppRoute route, string path)
     {
         var body = await RequestBodyBuffer.BufferAsync(context, route.MaxRequestBodyBytes);
         switch (body)
@@ -59,84 +60,159 @@ internal sealed partial class DispatchMiddleware(
                 // The unread rest of the body is not worth reading: close the connection after the answer.
                 context.Response.Headers.Connection = "close";
                 await pages.BodyTooLargeAsync(context);
-                return;
+                return route;
+            case RequestBodyBuffer.Outcome.Malformed:
+                await pages.BadRequestAsync(context);
+                return route;
             case RequestBodyBuffer.Outcome.ClientGone:
-                context.Response.StatusCode = 499;
-                return;
+                context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
+                return route;
         }
 
-        var pool = route.Pool;
-        // One retry, only for a request that never reached a worker (it died while idle): safe for any method.
-        for (var attempt = 0; attempt < 2; attempt++)
+        var retried = false;
+        var rerouted = false;
+        while (true)
         {
-            var slot = await pool.Dispatcher.AcquireAsync(context.RequestAborted);
+            var slot = await route.Pool.Dispatcher.AcquireAsync(context.RequestAborted);
             if (slot.Worker is not { } worker)
             {
+                // A deploy replaced the app's pool while this request waited in the old one: go to the new one.
+                if (slot.Failure == AcquireFailure.Stopping && !rerouted && routes.Current.Match(context.Request.Host.Host, path) is { } fresh && fresh.Pool != route.Pool)
+                {
+                    route = fresh;
+                    rerouted = true;
+                    continue;
+                }
+
                 await RejectAsync(context, route, slot.Failure);
-                return;
+                return route;
             }
 
-            ForwarderError error;
+            var outcome = ForwardOutcome.Failed;
             try
             {
-                error = await forwarder.SendAsync(context, WorkerAddress, worker.Client!, route.ForwarderConfig, WorkerRequestTransformer.Instance);
+                var error = await forwarder.SendAsync(context, WorkerAddress, worker.Client!, route.ForwarderConfig, WorkerRequestTransformer.Instance);
+                outcome = Classify(context, error, retried, body);
+                // Report before the slot is released: a free slot on a hung or dead worker would otherwise go
+                // straight to the next queued request.
+                if (outcome == ForwardOutcome.WorkerSilent)
+                {
+                    route.Pool.ReportRequestTimeout(worker);
+                }
+                else if (outcome == ForwardOutcome.RetryElsewhere)
+                {
+                    route.Pool.ReportUnreachable(worker);
+                }
+
+                if (outcome != ForwardOutcome.Done && outcome != ForwardOutcome.RetryElsewhere)
+                {
+                    await AnswerFailureAsync(context, route, worker, error, outcome);
+                }
             }
             finally
             {
-                pool.Dispatcher.Release(worker);
+                route.Pool.Dispatcher.Release(worker);
             }
 
-            if (error == ForwarderError.None)
+            if (outcome != ForwardOutcome.RetryElsewhere)
             {
-                return;
+                return route;
             }
 
-            if (attempt == 0 && IsNeverSent(context, error))
+            LogRetrying(route.Pool.App.Name, worker.Id);
+            retried = true;
+            if (body == RequestBodyBuffer.Outcome.Buffered)
             {
-                LogRetrying(pool.App.Name, worker.Id);
-                pool.ReportUnreachable(worker);
-                if (body == RequestBodyBuffer.Outcome.Buffered)
-                {
-                    context.Request.Body.Position = 0;
-                }
-
-                context.Response.StatusCode = StatusCodes.Status200OK;
-                context.Features.Set<IForwarderErrorFeature>(null);
-                continue;
+                context.Request.Body.Position = 0;
             }
 
-            await HandleForwardErrorAsync(context, route, worker, error);
-            return;
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Features.Set<IForwarderErrorFeature>(null);
         }
     }
 
-    private async Task HandleForwardErrorAsync(HttpContext context, AppRoute route, Worker worker, ForwarderError error)
+    private enum ForwardOutcome
     {
-        if (error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled)
+        Done,
+        ClientGone,
+        WorkerSilent,
+        RetryElsewhere,
+        Failed,
+    }
+
+    private static ForwardOutcome Classify(HttpContext context, ForwarderError error, bool retried, RequestBodyBuffer.Outcome body)
+    {
+        if (error == ForwarderError.None)
         {
-            // The client left; nothing to answer.
-            return;
+            return ForwardOutcome.Done;
+        }
+
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            return ForwardOutcome.ClientGone;
         }
 
         var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-        if (error == ForwarderError.RequestTimedOut)
+        // The activity timeout fires as a time-out before the response, or as a cancelled copy of the response
+        // body when the worker goes silent half-way through it; the client is still there in both cases.
+        if (error == ForwarderError.RequestTimedOut
+            || (error is ForwarderError.ResponseBodyDestination or ForwarderError.ResponseBodyCanceled && exception is OperationCanceledException or TimeoutException))
         {
-            route.Metrics.RecordRejected(RejectReason.RequestTimeout);
-            LogTimedOut(route.Pool.App.Name, worker.Id, worker.Pid, route.ForwarderConfig.ActivityTimeout!.Value.TotalSeconds, context.Request.Method, context.Request.Path.Value);
-            route.Pool.ReportRequestTimeout(worker);
-            if (!context.Response.HasStarted)
-            {
-                await pages.TimeoutAsync(context);
-            }
-
-            return;
+            return ForwardOutcome.WorkerSilent;
         }
 
-        route.Metrics.RecordRejected(RejectReason.WorkerLost);
-        LogForwardFailed(route.Pool.App.Name, worker.Id, worker.Pid, error, exception?.Message);
-        if (!context.Response.HasStarted)
+        if (error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled or ForwarderError.ResponseBodyClient or ForwarderError.RequestBodyClient)
         {
-            await pages.BadGatewayAsync(context);
+            return ForwardOutcome.ClientGone;
+        }
+
+        return !retried && MayRetry(context, error, body) ? ForwardOutcome.RetryElsewhere : ForwardOutcome.Failed;
+    }
+
+    /// <summary>
+    /// Whether a failed request may go to a second worker, as nginx's default <c>proxy_next_upstream error</c>
+    /// does: only for a connection-level failure before any response. A safe method (GET, HEAD, OPTIONS) may
+    /// always be resent then. Any other method only when the worker provably never got it (its socket refused
+    /// the connection) and it has a body: the HTTP client silently resends a body-less request once when a
+    /// reused connection closes early, so a refusal on that resend would not prove the first worker idle.
+    /// </summary>
+    private static bool MayRetry(HttpContext context, ForwarderError error, RequestBodyBuffer.Outcome body)
+    {
+        if (error != ForwarderError.Request || context.Response.HasStarted)
+        {
+            return false;
+        }
+
+        var method = context.Request.Method;
+        if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method))
+        {
+            return true;
+        }
+
+        return body == RequestBodyBuffer.Outcome.Buffered && IsNeverSent(context);
+    }
+
+    private async Task AnswerFailureAsync(HttpContext context, AppRoute route, Worker worker, ForwarderError error, ForwardOutcome outcome)
+    {
+        switch (outcome)
+        {
+            case ForwardOutcome.ClientGone:
+                if (!context.Response.HasStarted)
+                {
+                    context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
+                }
+
+                return;
+            case ForwardOutcome.WorkerSilent:
+                route.Metrics.RecordRejected(RejectReason.RequestTimeout);
+                LogTimedOut(route.Pool.App.Name, worker.Id, worker.Pid, route.ForwarderConfig.ActivityTimeout!.Value.TotalSeconds, context.Request.Method, context.Request.Path.Value);
+                await pages.TimeoutAsync(context);
+                return;
+            default:
+                route.Metrics.RecordRejected(RejectReason.WorkerLost);
+                LogForwardFailed(route.Pool.App.Name, worker.Id, worker.Pid, error, Describe(context.Features.Get<IForwarderErrorFeature>()?.Exception));
+                await pages.BadGatewayAsync(context);
+                return;
         }
     }
 
@@ -157,19 +233,25 @@ internal sealed partial class DispatchMiddleware(
                 route.Metrics.RecordRejected(RejectReason.Stopping);
                 return pages.StoppingAsync(context);
             default:
-                context.Response.StatusCode = 499;
+                context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
                 return Task.CompletedTask;
         }
     }
 
-    /// <summary>True when the worker's socket refused the connection: the request never left the host.</summary>
-    private static bool IsNeverSent(HttpContext context, ForwarderError error)
+    private static string? Describe(Exception? exception)
     {
-        if (error != ForwarderError.Request || context.Response.HasStarted)
+        var messages = new List<string>();
+        for (; exception is not null; exception = exception.InnerException)
         {
-            return false;
+            messages.Add(exception.Message);
         }
 
+        return messages.Count == 0 ? null : string.Join(" → ", messages);
+    }
+
+    /// <summary>True when the worker's socket refused the connection: the request never left the host.</summary>
+    private static bool IsNeverSent(HttpContext context)
+    {
         for (var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception; exception is not null; exception = exception.InnerException)
         {
             if (exception is ObjectDisposedException)
@@ -190,10 +272,10 @@ internal sealed partial class DispatchMiddleware(
         return false;
     }
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "App {App}: worker {WorkerId} refused the connection (it just died); retrying on another worker")]
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "App {App}: the connection to worker {WorkerId} failed before any response (it just died); retrying on another worker")]
     private partial void LogRetrying(string app, string workerId);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "App {App}: worker {WorkerId} (pid {Pid}) did not answer {Method} {Path} within {TimeoutSeconds} s; answered 504")]
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "App {App}: worker {WorkerId} (pid {Pid}) went silent on {Method} {Path} for {TimeoutSeconds} s; answered 504 (or cut the response) and replace the worker")]
     private partial void LogTimedOut(string app, string workerId, int pid, double timeoutSeconds, string method, string? path);
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "App {App}: forwarding to worker {WorkerId} (pid {Pid}) failed ({Error}): {Reason}")]

@@ -14,6 +14,7 @@ internal sealed class ErrorPages
     private enum Page
     {
         NotFound,
+        BadRequest,
         TooLarge,
         Busy,
         AppFailed,
@@ -25,6 +26,7 @@ internal sealed class ErrorPages
     private readonly FrozenDictionary<Page, (int Status, byte[] Body)> _pages = new Dictionary<Page, (int, byte[])>
     {
         [Page.NotFound] = Render(404, "Not found", "There is nothing at this address."),
+        [Page.BadRequest] = Render(400, "Bad request", "The request could not be read."),
         [Page.TooLarge] = Render(413, "Request too large", "The request body is larger than this application accepts."),
         [Page.Busy] = Render(503, "Busy", "This application is handling as many requests as it can. Please try again in a moment."),
         [Page.AppFailed] = Render(503, "Application unavailable", "This application cannot start right now. Its operators have been told; please try again later."),
@@ -34,6 +36,8 @@ internal sealed class ErrorPages
     }.ToFrozenDictionary();
 
     public Task NotFoundAsync(HttpContext context) => WriteAsync(context, Page.NotFound);
+
+    public Task BadRequestAsync(HttpContext context) => WriteAsync(context, Page.BadRequest);
 
     public Task BodyTooLargeAsync(HttpContext context) => WriteAsync(context, Page.TooLarge);
 

@@ -14,8 +14,12 @@ internal static class RequestBodyBuffer
         NoBody,
         Buffered,
         TooLarge,
+        Malformed,
         ClientGone,
     }
+
+    /// <summary>Largest buffer reserved up front from a declared Content-Length; beyond it the buffer grows as data arrives.</summary>
+    private const int InitialCapacityLimit = 64 * 1024;
 
     public static async ValueTask<Outcome> BufferAsync(HttpContext context, long maxBytes)
     {
@@ -32,7 +36,8 @@ internal static class RequestBodyBuffer
             return Outcome.TooLarge;
         }
 
-        var buffer = new MemoryStream(declared is > 0 and <= int.MaxValue ? (int)declared.Value : 4096);
+        // A declared length is a claim, not data: reserving all of it up front would let idle clients pin memory.
+        var buffer = new MemoryStream(declared is > 0 ? (int)Math.Min(declared.Value, InitialCapacityLimit) : 4096);
         var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
@@ -43,8 +48,15 @@ internal static class RequestBodyBuffer
                 {
                     read = await request.Body.ReadAsync(chunk, context.RequestAborted);
                 }
-                catch (Exception ex) when (ex is IOException or OperationCanceledException or BadHttpRequestException)
+                catch (BadHttpRequestException)
                 {
+                    // Malformed chunked framing, a body shorter than declared, or a too-slow upload.
+                    buffer.Dispose();
+                    return Outcome.Malformed;
+                }
+                catch (Exception ex) when (ex is IOException or OperationCanceledException)
+                {
+                    buffer.Dispose();
                     return Outcome.ClientGone;
                 }
 
@@ -55,6 +67,7 @@ internal static class RequestBodyBuffer
 
                 if (buffer.Length + read > maxBytes)
                 {
+                    buffer.Dispose();
                     return Outcome.TooLarge;
                 }
 

@@ -17,6 +17,8 @@ internal sealed class WorkerRequestTransformer : Yarp.ReverseProxy.Forwarder.Htt
         headers.Remove("X-Forwarded-Proto");
         headers.Remove("X-Forwarded-Host");
         headers.Remove("X-Forwarded-Prefix");
+        headers.Remove("X-Forwarded-Port");
+        headers.Remove("X-Real-IP");
         headers.Remove("Forwarded");
         headers.ExpectContinue = null;
         headers.Remove("Expect");

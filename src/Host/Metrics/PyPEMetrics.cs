@@ -97,10 +97,15 @@ internal sealed class PyPEMetrics
             _spawns.WithLabels(app, _environment).IncTo(pool.Counters.Spawns);
         }
 
-        // Apps that left: drop their gauges so they do not report stale values forever.
+        // Apps (or app and runtime pairs, after a runtime change) that left: drop their gauges so they do not
+        // report stale values forever. Series labelled by app alone go only when the app itself is gone.
         foreach (var (app, runtime) in _seen.Where(s => !seen.Contains(s)))
         {
-            _queueLength.RemoveLabelled(app, _environment);
+            if (!seen.Any(s => s.App == app))
+            {
+                _queueLength.RemoveLabelled(app, _environment);
+            }
+
             _appUp.RemoveLabelled(app, runtime, _environment);
             foreach (var state in StateNames)
             {

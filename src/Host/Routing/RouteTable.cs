@@ -3,7 +3,8 @@ namespace PyPE.Host.Routing;
 /// <summary>
 /// Picks the app for a request: routes of the request's host name first, then host-less routes; within
 /// each, the longest path prefix that matches on a segment boundary ("/app" matches "/app" and "/app/x",
-/// not "/apple"). Immutable; rebuilt when the supervisor publishes a new app set.
+/// not "/apple"). Paths compare case-sensitively, as nginx locations and the worker's SCRIPT_NAME split do;
+/// host names case-insensitively. Immutable; rebuilt when the supervisor publishes a new app set.
 /// </summary>
 internal sealed class RouteTable
 {
@@ -50,5 +51,5 @@ internal sealed class RouteTable
 
     internal static bool IsUnderPrefix(string path, string prefix) =>
         prefix.Length == 0
-        || (path.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) && (path.Length == prefix.Length || path[prefix.Length] == '/'));
+        || (path.StartsWith(prefix, StringComparison.Ordinal) && (path.Length == prefix.Length || path[prefix.Length] == '/'));
 }

@@ -47,8 +47,16 @@ internal sealed partial class SystemdNotifyService(
 
     private void Ping()
     {
-        // The supervisor's snapshot being readable is the liveness this host can vouch for cheaply.
-        notifier.Notify(new ServiceState("WATCHDOG=1\nSTATUS=" + Summary()));
+        try
+        {
+            // The supervisor's snapshot being readable is the liveness this host can vouch for cheaply.
+            notifier.Notify(new ServiceState("WATCHDOG=1\nSTATUS=" + Summary()));
+        }
+        catch (Exception ex)
+        {
+            // A timer callback must not throw (it would end the process); a missed ping is systemd's to judge.
+            LogPingFailed(ex);
+        }
     }
 
     private string Summary()
@@ -77,6 +85,9 @@ internal sealed partial class SystemdNotifyService(
     }
 
     public void Dispose() => _watchdog?.Dispose();
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "systemd watchdog ping failed")]
+    private partial void LogPingFailed(Exception exception);
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "systemd watchdog: pinging every {IntervalSeconds:0.#} s")]
     private partial void LogWatchdog(double intervalSeconds);

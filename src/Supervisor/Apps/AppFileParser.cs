@@ -122,7 +122,20 @@ public static partial class AppFileParser
         }
 
         reader.RejectUnknownKeys(routeElement, "route.", RouteKeys);
-        var prefix = reader.OptionalString(routeElement, "pathPrefix", "route.pathPrefix") ?? "";
+        // "" and "/" both mean the whole site.
+        var prefix = "";
+        if (routeElement.TryGetProperty("pathPrefix", out var prefixElement))
+        {
+            if (prefixElement.ValueKind == JsonValueKind.String)
+            {
+                prefix = prefixElement.GetString()!.Trim();
+            }
+            else
+            {
+                errors.Add(new(file, "route.pathPrefix", $"must be a string such as \"/apps/name\" (or \"\" for the whole site), not {Describe(prefixElement)}"));
+            }
+        }
+
         if (prefix.Length > 0)
         {
             if (!prefix.StartsWith('/') || prefix.Contains("//", StringComparison.Ordinal) || prefix.Contains('?') || prefix.Contains('#') || prefix.Contains('%'))
@@ -263,7 +276,7 @@ public static partial class AppFileParser
             Threads = reader.Integer(p, "threads", defaults.Threads, 1, 1024),
             StartTimeout = reader.Seconds(p, "startTimeoutSeconds", defaults.StartTimeout, 0.1, 3600),
             StopTimeout = reader.Seconds(p, "stopTimeoutSeconds", defaults.StopTimeout, 0, 3600),
-            MaxRequestBodyBytes = reader.Long(p, "maxRequestBodyBytes", defaults.MaxRequestBodyBytes, 0, 2L * 1024 * 1024 * 1024),
+            MaxRequestBodyBytes = reader.Long(p, "maxRequestBodyBytes", defaults.MaxRequestBodyBytes, 0, 1024L * 1024 * 1024),
         };
 
         if (pool.MinWorkers > pool.MaxWorkers)

@@ -42,6 +42,6 @@ public sealed record PoolSettings
     /// <summary><c>stopTimeoutSeconds</c>: grace between SIGTERM and SIGKILL when a worker stops. Default 30 s.</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary><c>maxRequestBodyBytes</c>: largest request body buffered for the app; larger gets 413. Default 10 MiB.</summary>
+    /// <summary><c>maxRequestBodyBytes</c>: largest request body buffered (in memory) for the app; larger gets 413. Default 10 MiB, at most 1 GiB.</summary>
     public long MaxRequestBodyBytes { get; init; } = 10 * 1024 * 1024;
 }

@@ -39,8 +39,9 @@ public sealed partial class AppPool : IAsyncDisposable
     private int _scaleUpPending;
 
     public AppPool(AppDefinition app, RuntimeDefinition runtime, IWorkerLauncher launcher, WorkerIdSource ids, WorkerLaunchSettings settings,
-        RestartPolicyOptions restartOptions, TimeProvider time, ILogger<AppPool> logger)
+        RestartPolicyOptions restartOptions, TimeProvider time, ILogger<AppPool> logger, PoolCounters? counters = null)
     {
+        Counters = counters ?? new PoolCounters();
         App = app;
         Runtime = runtime;
         _launcher = launcher;
@@ -67,7 +68,8 @@ public sealed partial class AppPool : IAsyncDisposable
     /// <summary>The last start failure (a traceback when the app failed to import), shown to operators.</summary>
     public string? LastError { get; private set; }
 
-    public PoolCounters Counters { get; } = new();
+    /// <summary>Counts of worker events; shared with the pool this one replaced, so metrics stay monotonic across deploys.</summary>
+    public PoolCounters Counters { get; }
 
     /// <summary>Every worker not yet stopped, as of the last change.</summary>
     public IReadOnlyList<Worker> Workers => Volatile.Read(ref _workerSnapshot);
@@ -105,7 +107,13 @@ public sealed partial class AppPool : IAsyncDisposable
     /// The host gave up on a request that <paramref name="worker"/> did not answer in time: dump the worker's
     /// Python stacks to the log, take it out of routing and replace it.
     /// </summary>
-    public void ReportRequestTimeout(Worker worker) => Post(new PoolSignal.Recycle(worker, RecycleReasons.RequestTimeout));
+    public void ReportRequestTimeout(Worker worker)
+    {
+        // Out of routing now, before the host releases the request's slot: a free slot on a hung worker
+        // would otherwise go straight to the next queued request.
+        Dispatcher.Remove(worker);
+        Post(new PoolSignal.Recycle(worker, RecycleReasons.RequestTimeout));
+    }
 
     /// <summary>
     /// The host could not connect to <paramref name="worker"/>'s socket: take it out of routing at once (so a
@@ -248,7 +256,19 @@ public sealed partial class AppPool : IAsyncDisposable
         var queued = Dispatcher.QueueLength;
         var threads = App.Pool.Threads;
         var forQueue = queued == 0 ? 0 : serving + ((queued + threads - 1) / threads);
+        if (Dispatcher.TakeOverflowCount() > 0)
+        {
+            forQueue = Math.Max(forQueue, serving + 1);
+        }
+
         var wanted = Math.Min(Math.Max(App.Pool.MinWorkers, forQueue), App.Pool.MaxWorkers);
+        if (State == PoolState.Failed)
+        {
+            // A failed app refuses requests, so no queue asks for workers: the trial start must come from here
+            // (also for minWorkers 0).
+            wanted = Math.Max(wanted, 1);
+        }
+
         // Replacements for workers being recycled may exceed maxWorkers briefly: the old worker leaves once
         // the new one is ready, so a recycle never shrinks capacity.
         wanted = Math.Max(wanted, _workers.Count(w => w.RecycleReason is RecycleReasons.MaxRequests or RecycleReasons.Memory && w.LifecycleState == WorkerState.Ready) + serving);
@@ -281,7 +301,7 @@ public sealed partial class AppPool : IAsyncDisposable
     {
         _restarts.OnStarting();
         var number = _ids.Next();
-        var recycleAfter = App.Pool.MaxRequests == 0 ? 0 : App.Pool.MaxRequests + _random.Next(0, App.Pool.MaxRequestsJitter + 1);
+        var recycleAfter = App.Pool.MaxRequests == 0 ? 0 : App.Pool.MaxRequests + _random.NextInt64(0, (long)App.Pool.MaxRequestsJitter + 1);
         var socketPath = Path.Combine(_settings.RuntimeDirectory, string.Create(CultureInfo.InvariantCulture, $"w{number}.sock"));
         var worker = new Worker($"{App.Name}-{number.ToString(CultureInfo.InvariantCulture)}", App.Name, socketPath, App.Pool.Threads, recycleAfter, _time);
         _workers.Add(worker);
@@ -442,7 +462,7 @@ public sealed partial class AppPool : IAsyncDisposable
 
     private void OnUnreachable(Worker worker)
     {
-        if (!_workers.Contains(worker) || worker.LifecycleState != WorkerState.Ready || worker.Exited.IsCompleted)
+        if (!_workers.Contains(worker) || worker.LifecycleState != WorkerState.Ready || !_launcher.IsRunning(worker))
         {
             // Already gone or going: its exit does the bookkeeping.
             return;
@@ -469,7 +489,11 @@ public sealed partial class AppPool : IAsyncDisposable
                 continue;
             }
 
-            _restarts.OnUptime(worker.Uptime(_time));
+            if (worker.ReadyAt is { } readyAt)
+            {
+                _restarts.OnUptime(readyAt);
+            }
+
             if (ProcessMemory.ResidentBytes(worker.Pid) is { } rss)
             {
                 worker.MemoryBytes = rss;
@@ -506,7 +530,6 @@ public sealed partial class AppPool : IAsyncDisposable
     {
         Dispatcher.Remove(worker);
         worker.TryMove(WorkerState.Draining);
-        PublishWorkers();
         if (!dumpedStacks)
         {
             // Requests in hand are bounded by the request timeout; after that the host has given up on them.
@@ -525,9 +548,15 @@ public sealed partial class AppPool : IAsyncDisposable
     {
         worker.StopRequested = true;
         worker.TryMove(WorkerState.Stopping);
-        PublishWorkers();
         if (worker.Exited.IsCompleted)
         {
+            return;
+        }
+
+        if (grace == TimeSpan.Zero)
+        {
+            _launcher.Signal(worker, ProcessSignals.SIGKILL);
+            await AwaitQuietly(worker.Exited, TimeSpan.FromSeconds(10));
             return;
         }
 
@@ -548,9 +577,16 @@ public sealed partial class AppPool : IAsyncDisposable
         await _stopping.CancelAsync();
         _ticker?.Dispose();
         _wakeUp?.Dispose();
-        // Starting workers see the cancellation in the launcher, which kills them; ready ones drain and stop.
-        var stops = _workers.Where(w => w.LifecycleState is WorkerState.Ready)
-            .Select(w => DrainAndStopAsync(w, App.Pool.StopTimeout))
+        // Ready workers drain and stop. Starting ones are killed: usually the launcher sees the cancellation
+        // and does it, but a worker that reported ready just before the Stop signal would otherwise be missed
+        // (its Started signal sits behind Stop in the channel and is never handled).
+        var stops = _workers
+            .Select(w => w.LifecycleState switch
+            {
+                WorkerState.Ready => DrainAndStopAsync(w, App.Pool.StopTimeout),
+                WorkerState.Starting => StopProcessAsync(w, TimeSpan.Zero),
+                _ => Task.CompletedTask,
+            })
             .ToList();
         await Task.WhenAll(stops);
         Task[] background;

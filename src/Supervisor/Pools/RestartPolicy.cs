@@ -10,6 +10,7 @@ internal sealed class RestartPolicy(RestartPolicyOptions options, TimeProvider t
 {
     private static readonly TimeSpan MaxCooldown = TimeSpan.FromMinutes(10);
     private DateTimeOffset _notBefore = DateTimeOffset.MinValue;
+    private DateTimeOffset _lastFailureAt = DateTimeOffset.MinValue;
     private TimeSpan _cooldown = options.BreakerCooldown;
 
     public int ConsecutiveFailures { get; private set; }
@@ -48,6 +49,7 @@ internal sealed class RestartPolicy(RestartPolicyOptions options, TimeProvider t
     {
         ConsecutiveFailures++;
         var now = time.GetUtcNow();
+        _lastFailureAt = now;
         if (BreakerOpen)
         {
             if (!TrialInProgress)
@@ -97,10 +99,14 @@ internal sealed class RestartPolicy(RestartPolicyOptions options, TimeProvider t
         }
     }
 
-    /// <summary>A worker has been up for <paramref name="uptime"/>; past the stable threshold the failure count resets.</summary>
-    public void OnUptime(TimeSpan uptime)
+    /// <summary>
+    /// A worker that became ready at <paramref name="readyAt"/> is still up. Past the stable threshold, and
+    /// only if it became ready after the last failure, the failure count resets: an old worker that keeps
+    /// serving says nothing about whether new ones can start (a broken deploy beside it must still back off).
+    /// </summary>
+    public void OnUptime(DateTimeOffset readyAt)
     {
-        if (uptime >= options.StableUptime && !BreakerOpen)
+        if (!BreakerOpen && readyAt > _lastFailureAt && time.GetUtcNow() - readyAt >= options.StableUptime)
         {
             ConsecutiveFailures = 0;
         }

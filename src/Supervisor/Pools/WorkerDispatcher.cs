@@ -15,6 +15,7 @@ public sealed class WorkerDispatcher
     private Worker[] _routable = [];
     private int _queued;
     private int _rotation;
+    private int _overflowed;
     private AcquireFailure _closedWith = AcquireFailure.None;
 
     public WorkerDispatcher(int maxQueue, TimeSpan queueTimeout, TimeProvider time)
@@ -37,13 +38,25 @@ public sealed class WorkerDispatcher
     /// <summary>Called (outside the lock) when a worker reached its request limit and should be recycled.</summary>
     public Action<Worker>? RecycleDue { get; set; }
 
+    /// <summary>Requests refused with a full queue since the last call (demand the queue could not show).</summary>
+    public int TakeOverflowCount()
+    {
+        lock (_lock)
+        {
+            var count = _overflowed;
+            _overflowed = 0;
+            return count;
+        }
+    }
+
     /// <summary>Workers currently routable.</summary>
     public IReadOnlyList<Worker> Routable => Volatile.Read(ref _routable);
 
     /// <summary>Takes a slot on the least busy worker, waiting in the queue when none is free.</summary>
     public ValueTask<AcquireResult> AcquireAsync(CancellationToken requestAborted)
     {
-        SlotWaiter waiter;
+        SlotWaiter? waiter = null;
+        var queueFull = false;
         lock (_lock)
         {
             if (_closedWith != AcquireFailure.None)
@@ -58,16 +71,22 @@ public sealed class WorkerDispatcher
 
             if (_queued >= MaxQueue)
             {
-                return new(AcquireResult.Fail(AcquireFailure.QueueFull));
+                // Still a sign of demand (with maxQueue 0 the only one): let the pool start a worker if it may.
+                queueFull = true;
+                _overflowed++;
             }
-
-            waiter = new SlotWaiter(this);
-            _waiters.Enqueue(waiter);
-            _queued++;
+            else
+            {
+                waiter = new SlotWaiter(this);
+                _waiters.Enqueue(waiter);
+                _queued++;
+            }
         }
 
         QueuePressure?.Invoke();
-        return new(waiter.WaitAsync(QueueTimeout, _time, requestAborted));
+        return queueFull
+            ? new(AcquireResult.Fail(AcquireFailure.QueueFull))
+            : new(waiter!.WaitAsync(QueueTimeout, _time, requestAborted));
     }
 
     /// <summary>Returns the slot taken by a successful <see cref="AcquireAsync"/>.</summary>

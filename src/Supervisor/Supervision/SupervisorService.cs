@@ -29,6 +29,7 @@ public sealed partial class SupervisorService(
     private CancellationTokenSource _changeSource = new();
     private Dictionary<string, AppPool> _pools = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _deployErrors = new(StringComparer.Ordinal);
+    private readonly List<Task> _retiring = [];
     private RuntimeCatalog _runtimes = SupervisorSnapshot.Empty.Runtimes;
     private WorkerNotifyListener? _notify;
     private AppPoolFactory? _factory;
@@ -91,7 +92,13 @@ public sealed partial class SupervisorService(
         {
             var pools = _pools.Values.ToList();
             _pools = new(StringComparer.Ordinal);
-            await Task.WhenAll(pools.Select(p => p.StopAsync(cancellationToken)));
+            Task[] retiring;
+            lock (_retiring)
+            {
+                retiring = [.. _retiring];
+            }
+
+            await Task.WhenAll(pools.Select(p => p.StopAsync(cancellationToken)).Concat(retiring));
             Publish(new(StringComparer.Ordinal), Current.RejectedApps);
         }
         finally
@@ -184,7 +191,7 @@ public sealed partial class SupervisorService(
             }
             else if (existing.App.Fingerprint != app.Fingerprint)
             {
-                var pool = _factory!.Create(app, runtime);
+                var pool = _factory!.Create(app, runtime, existing.Counters);
                 pool.Start();
                 replacements.Add((existing, pool));
             }
@@ -217,7 +224,12 @@ public sealed partial class SupervisorService(
         _pools = next;
         foreach (var pool in retired)
         {
-            _ = pool.DisposeAsync().AsTask();
+            // Draining can take a while (requests in hand finish); the host's stop waits for it.
+            lock (_retiring)
+            {
+                _retiring.RemoveAll(t => t.IsCompleted);
+                _retiring.Add(pool.DisposeAsync().AsTask());
+            }
         }
     }
 

@@ -11,4 +11,7 @@ public interface IWorkerLauncher
 
     /// <summary>Sends a signal (<see cref="Processes.ProcessSignals"/>) to the worker's process group, or to the worker alone.</summary>
     void Signal(Worker worker, int signal, bool wholeGroup = true);
+
+    /// <summary>True while the worker's process exists (its exit may not have been observed yet).</summary>
+    bool IsRunning(Worker worker);
 }

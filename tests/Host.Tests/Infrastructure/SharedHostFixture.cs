@@ -13,6 +13,8 @@ public sealed class SharedHostFixture : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(StaticDirectory, "site.css"), "body { color: #123456; }\n");
         await File.WriteAllBytesAsync(Path.Combine(StaticDirectory, "data.bin"), [.. Enumerable.Range(0, 10_000).Select(i => (byte)(i % 251))]);
         await File.WriteAllTextAsync(Path.Combine(StaticDirectory, ".secret"), "hidden");
+        Directory.CreateDirectory(Path.Combine(StaticDirectory, ".git"));
+        await File.WriteAllTextAsync(Path.Combine(StaticDirectory, ".git", "config"), "[core] hidden");
         var outside = Path.Combine(Path.GetDirectoryName(StaticDirectory)!, Path.GetFileName(StaticDirectory) + "-outside.txt");
         await File.WriteAllTextAsync(outside, "outside the static folder");
         File.CreateSymbolicLink(Path.Combine(StaticDirectory, "escape.txt"), outside);

@@ -56,6 +56,8 @@ public sealed class StaticFileTests(SharedHostFixture fixture) : IClassFixture<S
     [Theory(Timeout = 30_000)]
     [InlineData("/apps/t/static/missing.css")]
     [InlineData("/apps/t/static/.secret")]
+    [InlineData("/apps/t/static/.git/config")]
+    [InlineData("/APPS/T/static/site.css")]
     [InlineData("/apps/t/static/escape.txt")]
     [InlineData("/apps/t/static/")]
     [InlineData("/apps/t/static/%2e%2e/%2e%2e/etc/passwd")]

@@ -168,8 +168,9 @@ public sealed class RestartPolicyTests
         policy.OnStarting();
         policy.OnReady();
 
+        var readyAt = _time.GetUtcNow();
         _time.Advance(TimeSpan.FromMinutes(5));
-        policy.OnUptime(TimeSpan.FromMinutes(5));
+        policy.OnUptime(readyAt);
         OpenBreaker(policy);
 
         Assert.Equal(Cooldown, policy.Wait);
@@ -202,20 +203,39 @@ public sealed class RestartPolicyTests
     }
 
     [Fact]
-    public void OnUptime_PastStableUptime_ResetsTheCount_UnlessTheBreakerIsOpen()
+    public void OnUptime_OfAWorkerReadySinceTheLastFailure_PastStableUptime_ResetsTheCount_UnlessTheBreakerIsOpen()
     {
         var policy = Policy();
         policy.OnFailure();
         policy.OnFailure();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var readyAt = _time.GetUtcNow();
 
-        policy.OnUptime(TimeSpan.FromSeconds(10));
+        _time.Advance(TimeSpan.FromSeconds(10));
+        policy.OnUptime(readyAt);
         Assert.Equal(2, policy.ConsecutiveFailures);
-        policy.OnUptime(TimeSpan.FromSeconds(30));
+        _time.Advance(TimeSpan.FromSeconds(20));
+        policy.OnUptime(readyAt);
         Assert.Equal(0, policy.ConsecutiveFailures);
 
         OpenBreaker(policy);
-        policy.OnUptime(TimeSpan.FromMinutes(5));
+        _time.Advance(TimeSpan.FromMinutes(5));
+        policy.OnUptime(_time.GetUtcNow() - TimeSpan.FromMinutes(1));
         Assert.Equal(3, policy.ConsecutiveFailures);
+    }
+
+    [Fact]
+    public void OnUptime_OfAnOldWorker_DoesNotForgiveFailuresThatCameAfterIt()
+    {
+        var policy = Policy();
+        var oldWorkerReadyAt = _time.GetUtcNow();
+        _time.Advance(TimeSpan.FromMinutes(10));
+        policy.OnFailure();
+        policy.OnFailure();
+
+        policy.OnUptime(oldWorkerReadyAt);
+
+        Assert.Equal(2, policy.ConsecutiveFailures);
     }
 
     private void OpenBreaker(RestartPolicy policy)

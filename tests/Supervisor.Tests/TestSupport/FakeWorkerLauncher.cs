@@ -145,6 +145,8 @@ internal sealed class FakeWorkerLauncher(TimeProvider time) : IWorkerLauncher
         held.TrySetResult(result ?? WorkerStartResult.Success);
     }
 
+    public bool IsRunning(Worker worker) => !worker.Exited.IsCompleted;
+
     public void Signal(Worker worker, int signal, bool wholeGroup = true)
     {
         bool ignoreSigterm;
