@@ -21,4 +21,23 @@ public sealed class TimeoutTests
         var status = await host.AppStatusAsync("h");
         Assert.Equal(1, status.GetProperty("restarts").GetProperty("request_timeout").GetInt32());
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task WorkerSilentHalfwayThroughAResponse_IsCutOff_AndReplaced()
+    {
+        await using var host = await TestHost.StartAsync([new TestApp("mid") { Pool = new() { ["minWorkers"] = 1, ["maxWorkers"] = 1, ["requestTimeoutSeconds"] = 1 } }]);
+        await host.WaitForReadyWorkersAsync("mid", 1);
+        var silent = (await host.ReadyPidsAsync("mid"))[0];
+
+        using var response = await host.Client.GetAsync("/apps/mid/stream?chunks=3&size=1000&delay_ms=4000", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // The headers and the first chunk arrived; then the worker went silent and the response is cut off.
+        await Assert.ThrowsAnyAsync<Exception>(() => response.Content.ReadAsByteArrayAsync());
+
+        await Wait.UntilAsync(() => !WorkerProcesses.IsAlive(silent), TimeSpan.FromSeconds(15), "the silent worker is gone");
+        var status = await host.AppStatusAsync("mid");
+        Assert.Equal(1, status.GetProperty("restarts").GetProperty("request_timeout").GetInt32());
+        using var next = await host.Client.GetAsync("/apps/mid/pid");
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
 }

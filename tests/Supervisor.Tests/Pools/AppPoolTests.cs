@@ -442,6 +442,76 @@ public sealed class AppPoolTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 10_000)]
+    public async Task FailedApp_WithMinWorkersZero_StillGetsItsTrialStartAfterTheCooldown()
+    {
+        _launcher.StartResult = WorkerStartResult.Failure(Traceback);
+        var cooldown = TimeSpan.FromMinutes(1);
+        var pool = StartPool(
+            new PoolSettings { MinWorkers = 0, MaxWorkers = 2 },
+            new RestartPolicyOptions { InitialDelay = TimeSpan.FromMilliseconds(10), MaxDelay = TimeSpan.FromMilliseconds(10), BreakerThreshold = 2, BreakerCooldown = cooldown });
+        // With no minimum, only a request asks for a worker.
+        _ = pool.Dispatcher.AcquireAsync(CancellationToken.None).AsTask();
+        await AdvanceUntilAsync(() => pool.State == PoolState.Failed, TimeSpan.FromMilliseconds(10));
+        var failedStarts = _launcher.Started.Count;
+        Assert.Equal(AcquireFailure.AppFailed, (await pool.Dispatcher.AcquireAsync(CancellationToken.None)).Failure);
+
+        _launcher.StartResult = WorkerStartResult.Success;
+        _time.Advance(cooldown);
+
+        await AdvanceUntilAsync(() => pool.State == PoolState.Running, TimeSpan.FromMilliseconds(100));
+        Assert.Equal(failedStarts + 1, _launcher.Started.Count);
+        var worker = await AcquireAsync(pool);
+        pool.Dispatcher.Release(worker);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task WithoutAQueue_RefusedRequests_StillStartMoreWorkers()
+    {
+        var pool = StartPool(new PoolSettings { MinWorkers = 1, MaxWorkers = 2, MaxQueue = 0 });
+        var first = await SingleRoutableAsync(pool);
+        Assert.Same(first, await AcquireAsync(pool));
+
+        var refused = await pool.Dispatcher.AcquireAsync(CancellationToken.None);
+
+        Assert.Equal(AcquireFailure.QueueFull, refused.Failure);
+        await WaitUntilAsync(() => pool.Dispatcher.Routable.Count == 2, Patience);
+        pool.Dispatcher.Release(first);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task ReportRequestTimeout_TakesTheWorkerOutOfRouting_BeforeItsSlotIsReleased()
+    {
+        var pool = StartPool(new PoolSettings { MinWorkers = 1, MaxWorkers = 1 });
+        var hung = await SingleRoutableAsync(pool);
+        Assert.Same(hung, await AcquireAsync(pool));
+        var queued = pool.Dispatcher.AcquireAsync(CancellationToken.None).AsTask();
+
+        pool.ReportRequestTimeout(hung);
+        pool.Dispatcher.Release(hung);
+
+        var next = await queued.WaitAsync(Patience);
+        Assert.NotSame(hung, next.Worker);
+        pool.Dispatcher.Release(next.Worker!);
+        // Let the hung worker's stack-dump pause pass so it is stopped.
+        await AdvanceUntilAsync(() => _launcher.SignalsTo(hung).Contains(ProcessSignals.SIGTERM), TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task Stop_KillsAWorkerThatReportedReadyTooLateToBeHandled()
+    {
+        var pool = StartPool(new PoolSettings { MinWorkers = 1, MaxWorkers = 1 });
+        _launcher.HoldStarts = true;
+        await WaitUntilAsync(() => _launcher.Started.Count == 1, Patience);
+        var late = _launcher.Started[0];
+
+        var stopping = pool.StopAsync(CancellationToken.None);
+        _launcher.CompleteStart(late);
+        await stopping.WaitAsync(Patience);
+
+        Assert.True(late.Exited.IsCompleted, "the worker must not outlive its pool");
+    }
+
+    [Fact(Timeout = 10_000)]
     public async Task ReportRequestTimeout_DumpsStacks_ThenStopsAndReplacesTheWorker()
     {
         var pool = StartPool(new PoolSettings { MinWorkers = 1, MaxWorkers = 1 });

@@ -377,4 +377,24 @@ public sealed class WorkerDispatcherTests
         Assert.All(workers, w => Assert.Equal(0, w.InFlight));
         Assert.Equal(0, dispatcher.QueueLength);
     }
+
+    [Fact(Timeout = 10_000)]
+    public async Task Acquire_WhenQueueFull_CountsTheOverflow_AndSignalsPressure()
+    {
+        var dispatcher = Dispatcher(maxQueue: 0);
+        var pressure = 0;
+        dispatcher.QueuePressure = () => pressure++;
+        var worker = ReadyWorker("w1");
+        dispatcher.Add(worker);
+        await TakeFreeSlotAsync(dispatcher);
+
+        var refused = await dispatcher.AcquireAsync(CancellationToken.None);
+        await dispatcher.AcquireAsync(CancellationToken.None);
+
+        Assert.Equal(AcquireFailure.QueueFull, refused.Failure);
+        Assert.Equal(2, pressure);
+        Assert.Equal(2, dispatcher.TakeOverflowCount());
+        Assert.Equal(0, dispatcher.TakeOverflowCount());
+        dispatcher.Release(worker);
+    }
 }
