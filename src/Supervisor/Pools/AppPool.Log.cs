@@ -39,10 +39,4 @@ public sealed partial class AppPool
 
     [LoggerMessage(EventId = LogEvents.WorkerStackDump, Level = LogLevel.Error, Message = "Worker {WorkerId} of {App} (pid {Pid}) did not answer within the request timeout; its Python stacks follow in its output, then it is replaced")]
     private partial void LogStackDump(string app, string workerId, int pid);
-
-    [LoggerMessage(EventId = LogEvents.WorkerStopping, Level = LogLevel.Debug, Message = "Stopping worker {WorkerId} of {App} (pid {Pid}): SIGTERM, {GraceSeconds} s grace")]
-    private partial void LogStopping(string app, string workerId, int pid, double graceSeconds);
-
-    [LoggerMessage(EventId = LogEvents.WorkerKilled, Level = LogLevel.Warning, Message = "Worker {WorkerId} of {App} (pid {Pid}) ignored SIGTERM for {GraceSeconds} s; sent SIGKILL")]
-    private partial void LogKilled(string app, string workerId, int pid, double graceSeconds);
 }

@@ -15,7 +15,6 @@ namespace PyPE.Supervisor.Pools;
 /// </summary>
 public sealed partial class AppPool : IAsyncDisposable
 {
-    private const int RecentRestartsKept = 20;
     private static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan HungWorkerGrace = TimeSpan.FromSeconds(2);
 
@@ -28,7 +27,8 @@ public sealed partial class AppPool : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Random _random = new();
     private readonly List<Worker> _workers = [];
-    private readonly Queue<RestartRecord> _recentRestarts = new();
+    private readonly RecentRestarts _recentRestarts;
+    private readonly WorkerStopper _stopper;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _firstOutcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Task> _background = [];
@@ -55,6 +55,8 @@ public sealed partial class AppPool : IAsyncDisposable
             QueuePressure = OnQueuePressure,
             RecycleDue = worker => Post(new PoolSignal.Recycle(worker, RecycleReasons.MaxRequests)),
         };
+        _recentRestarts = new RecentRestarts(time);
+        _stopper = new WorkerStopper(app.Name, app.Pool.RequestTimeout, Dispatcher, launcher, time, logger);
     }
 
     public AppDefinition App { get; }
@@ -74,16 +76,8 @@ public sealed partial class AppPool : IAsyncDisposable
     /// <summary>Every worker not yet stopped, as of the last change.</summary>
     public IReadOnlyList<Worker> Workers => Volatile.Read(ref _workerSnapshot);
 
-    public IReadOnlyList<RestartRecord> RecentRestarts
-    {
-        get
-        {
-            lock (_recentRestarts)
-            {
-                return [.. _recentRestarts];
-            }
-        }
-    }
+    /// <summary>The last worker replacements, newest last.</summary>
+    public IReadOnlyList<RestartRecord> RecentRestarts => _recentRestarts.Snapshot();
 
     /// <summary>Completes when the pool first has a ready worker or has failed (for swap-on-ready deploys).</summary>
     public Task FirstOutcome => _firstOutcome.Task;
@@ -253,25 +247,8 @@ public sealed partial class AppPool : IAsyncDisposable
             }
         }
 
-        var queued = Dispatcher.QueueLength;
-        var threads = App.Pool.Threads;
-        var forQueue = queued == 0 ? 0 : serving + ((queued + threads - 1) / threads);
-        if (Dispatcher.TakeOverflowCount() > 0)
-        {
-            forQueue = Math.Max(forQueue, serving + 1);
-        }
-
-        var wanted = Math.Min(Math.Max(App.Pool.MinWorkers, forQueue), App.Pool.MaxWorkers);
-        if (State == PoolState.Failed)
-        {
-            // A failed app refuses requests, so no queue asks for workers: the trial start must come from here
-            // (also for minWorkers 0).
-            wanted = Math.Max(wanted, 1);
-        }
-
-        // Replacements for workers being recycled may exceed maxWorkers briefly: the old worker leaves once
-        // the new one is ready, so a recycle never shrinks capacity.
-        wanted = Math.Max(wanted, _workers.Count(w => w.RecycleReason is RecycleReasons.MaxRequests or RecycleReasons.Memory && w.LifecycleState == WorkerState.Ready) + serving);
+        var recycling = _workers.Count(w => w.RecycleReason is RecycleReasons.MaxRequests or RecycleReasons.Memory && w.LifecycleState == WorkerState.Ready);
+        var wanted = PoolSizing.Wanted(App.Pool, serving, recycling, Dispatcher.QueueLength, Dispatcher.TakeOverflowCount() > 0, State == PoolState.Failed);
         var missing = wanted - serving - starting;
         if (missing <= 0)
         {
@@ -327,251 +304,6 @@ public sealed partial class AppPool : IAsyncDisposable
         Post(new PoolSignal.Exited(worker, exit));
     }
 
-    private void OnStarted(Worker worker, WorkerStartResult result)
-    {
-        if (!result.Ready)
-        {
-            LastError = result.Error;
-            Counters.CountRestart(RecycleReasons.StartFailure);
-            Remember(worker, RecycleReasons.StartFailure, FirstLine(result.Error));
-            if (_restarts.OnFailure())
-            {
-                LogBreakerOpen(App.Name, _restarts.ConsecutiveFailures, result.Error ?? "");
-            }
-
-            RemoveWorker(worker);
-            if (_restarts.BreakerOpen)
-            {
-                FailIfNothingServes();
-                _firstOutcome.TrySetResult();
-            }
-
-            EnsureWorkers();
-            return;
-        }
-
-        if (_stopping.IsCancellationRequested || !worker.TryMove(WorkerState.Ready))
-        {
-            // Stopping, or it died between reporting ready and now: its exit is handled as a crash.
-            return;
-        }
-
-        _restarts.OnReady();
-        if (State is PoolState.Starting or PoolState.Failed)
-        {
-            State = PoolState.Running;
-            LastError = null;
-            Dispatcher.Reopen();
-        }
-
-        Dispatcher.Add(worker);
-        _firstOutcome.TrySetResult();
-        PublishWorkers();
-
-        // Replacement first, then drain: a worker waiting for its successor can leave now.
-        var retiring = _workers.FirstOrDefault(w => w.RecycleReason is not null && w != worker && w.LifecycleState == WorkerState.Ready);
-        if (retiring is not null)
-        {
-            Track(DrainAndStopAsync(retiring, App.Pool.StopTimeout));
-        }
-
-        EnsureWorkers();
-    }
-
-    private void OnExited(Worker worker, WorkerExit exit)
-    {
-        Dispatcher.Remove(worker);
-        var wasServing = worker.ReadyAt is not null;
-        RemoveWorker(worker);
-        if (exit.Expected || !wasServing || _stopping.IsCancellationRequested)
-        {
-            LogWorkerExited(App.Name, worker.Id, worker.Pid, exit.ExitCode);
-            EnsureWorkers();
-            return;
-        }
-
-        var uptime = worker.Uptime(_time);
-        LogWorkerCrashed(App.Name, worker.Id, worker.Pid, exit.ExitCode, uptime.TotalSeconds);
-        Counters.CountRestart(RecycleReasons.Crash);
-        Remember(worker, RecycleReasons.Crash, string.Create(CultureInfo.InvariantCulture, $"exit code {exit.ExitCode}"));
-        if (_restarts.OnCrash(uptime))
-        {
-            LastError = $"workers keep crashing (last: {worker.Id} exited with code {exit.ExitCode.ToString(CultureInfo.InvariantCulture)})";
-            LogBreakerOpen(App.Name, _restarts.ConsecutiveFailures, LastError);
-        }
-
-        if (_restarts.BreakerOpen)
-        {
-            FailIfNothingServes();
-        }
-
-        EnsureWorkers();
-    }
-
-    /// <summary>
-    /// With the breaker open, the app is failed (503 to every request) only once no worker serves: workers
-    /// still up keep serving, and their queue is what asks for the next trial start.
-    /// </summary>
-    private void FailIfNothingServes()
-    {
-        if (IsStopping || _workers.Any(w => w.LifecycleState == WorkerState.Ready))
-        {
-            return;
-        }
-
-        State = PoolState.Failed;
-        Dispatcher.Close(AcquireFailure.AppFailed);
-    }
-
-    private bool IsStopping => State is PoolState.Stopping or PoolState.Stopped || _stopping.IsCancellationRequested;
-
-    private void OnRecycle(Worker worker, string reason)
-    {
-        if (!_workers.Contains(worker) || worker.LifecycleState != WorkerState.Ready)
-        {
-            return;
-        }
-
-        if (reason == RecycleReasons.RequestTimeout)
-        {
-            // A hung worker is of no use: dump its stacks, drop it from routing now and replace it.
-            worker.RecycleReason = reason;
-            Counters.CountRestart(reason);
-            Remember(worker, reason, null);
-            LogStackDump(App.Name, worker.Id, worker.Pid);
-            _launcher.Signal(worker, ProcessSignals.SIGUSR1, wholeGroup: false);
-            Dispatcher.Remove(worker);
-            Track(DrainAndStopAsync(worker, HungWorkerGrace, dumpedStacks: true));
-            EnsureWorkers();
-            return;
-        }
-
-        if (worker.RecycleReason is not null && worker.RecycleReason != reason)
-        {
-            return;
-        }
-
-        worker.RecycleReason = reason;
-        Counters.CountRestart(reason);
-        Remember(worker, reason, reason == RecycleReasons.MaxRequests
-            ? string.Create(CultureInfo.InvariantCulture, $"{worker.RequestsServed} requests")
-            : string.Create(CultureInfo.InvariantCulture, $"{worker.MemoryBytes / (1024 * 1024)} MiB"));
-        LogRecycling(App.Name, worker.Id, worker.Pid, reason);
-        EnsureWorkers();
-    }
-
-    private void OnUnreachable(Worker worker)
-    {
-        if (!_workers.Contains(worker) || worker.LifecycleState != WorkerState.Ready || !_launcher.IsRunning(worker))
-        {
-            // Already gone or going: its exit does the bookkeeping.
-            return;
-        }
-
-        // Alive but not accepting connections: of no use. Stop it; its replacement comes from EnsureWorkers.
-        worker.RecycleReason = RecycleReasons.Crash;
-        Counters.CountRestart(RecycleReasons.Crash);
-        Remember(worker, RecycleReasons.Crash, "its socket refused connections");
-        Track(DrainAndStopAsync(worker, HungWorkerGrace));
-        EnsureWorkers();
-    }
-
-    private void OnTick()
-    {
-        var now = _time.GetTimestamp();
-        Worker? idleCandidate = null;
-        var serving = 0;
-        // A copy: recycling a worker below may start its replacement, which adds to _workers.
-        foreach (var worker in _workers.ToArray())
-        {
-            if (worker.LifecycleState != WorkerState.Ready)
-            {
-                continue;
-            }
-
-            if (worker.ReadyAt is { } readyAt)
-            {
-                _restarts.OnUptime(readyAt);
-            }
-
-            if (ProcessMemory.ResidentBytes(worker.Pid) is { } rss)
-            {
-                worker.MemoryBytes = rss;
-                if (App.Pool.MemoryLimitBytes > 0 && rss > App.Pool.MemoryLimitBytes && worker.RecycleReason is null)
-                {
-                    OnRecycle(worker, RecycleReasons.Memory);
-                }
-            }
-
-            if (worker.RecycleReason is null)
-            {
-                serving++;
-                if (worker.InFlight == 0 && _time.GetElapsedTime(worker.LastActiveTimestamp, now) >= App.Pool.IdleTimeout
-                    && (idleCandidate is null || worker.LastActiveTimestamp < idleCandidate.LastActiveTimestamp))
-                {
-                    idleCandidate = worker;
-                }
-            }
-        }
-
-        if (idleCandidate is not null && serving > App.Pool.MinWorkers && Dispatcher.QueueLength == 0)
-        {
-            idleCandidate.RecycleReason = RecycleReasons.Idle;
-            Counters.CountIdleRetired();
-            LogRetiringIdle(App.Name, idleCandidate.Id, idleCandidate.Pid);
-            Track(DrainAndStopAsync(idleCandidate, App.Pool.StopTimeout));
-        }
-
-        EnsureWorkers();
-    }
-
-    /// <summary>Stop routing, wait for the requests in hand, SIGTERM the process group, grace, SIGKILL.</summary>
-    private async Task DrainAndStopAsync(Worker worker, TimeSpan grace, bool dumpedStacks = false)
-    {
-        Dispatcher.Remove(worker);
-        worker.TryMove(WorkerState.Draining);
-        if (!dumpedStacks)
-        {
-            // Requests in hand are bounded by the request timeout; after that the host has given up on them.
-            await AwaitQuietly(worker.Drained.Task, App.Pool.RequestTimeout + TimeSpan.FromSeconds(1));
-        }
-        else
-        {
-            // Let faulthandler write the stacks before the process is told to stop.
-            await AwaitQuietly(worker.Exited, TimeSpan.FromMilliseconds(300));
-        }
-
-        await StopProcessAsync(worker, grace);
-    }
-
-    private async Task StopProcessAsync(Worker worker, TimeSpan grace)
-    {
-        worker.StopRequested = true;
-        worker.TryMove(WorkerState.Stopping);
-        if (worker.Exited.IsCompleted)
-        {
-            return;
-        }
-
-        if (grace == TimeSpan.Zero)
-        {
-            _launcher.Signal(worker, ProcessSignals.SIGKILL);
-            await AwaitQuietly(worker.Exited, TimeSpan.FromSeconds(10));
-            return;
-        }
-
-        LogStopping(App.Name, worker.Id, worker.Pid, grace.TotalSeconds);
-        _launcher.Signal(worker, ProcessSignals.SIGTERM);
-        if (await AwaitQuietly(worker.Exited, grace))
-        {
-            return;
-        }
-
-        LogKilled(App.Name, worker.Id, worker.Pid, grace.TotalSeconds);
-        _launcher.Signal(worker, ProcessSignals.SIGKILL);
-        await AwaitQuietly(worker.Exited, TimeSpan.FromSeconds(10));
-    }
-
     private async Task ShutDownWorkersAsync()
     {
         await _stopping.CancelAsync();
@@ -583,8 +315,8 @@ public sealed partial class AppPool : IAsyncDisposable
         var stops = _workers
             .Select(w => w.LifecycleState switch
             {
-                WorkerState.Ready => DrainAndStopAsync(w, App.Pool.StopTimeout),
-                WorkerState.Starting => StopProcessAsync(w, TimeSpan.Zero),
+                WorkerState.Ready => _stopper.DrainAndStopAsync(w, App.Pool.StopTimeout),
+                WorkerState.Starting => _stopper.StopProcessAsync(w, TimeSpan.Zero),
                 _ => Task.CompletedTask,
             })
             .ToList();
@@ -596,7 +328,7 @@ public sealed partial class AppPool : IAsyncDisposable
         }
 
         // Starts under way see the cancellation and kill their process; drains already under way finish.
-        await AwaitQuietly(Task.WhenAll(background), App.Pool.StopTimeout + App.Pool.RequestTimeout + TimeSpan.FromSeconds(5));
+        await WorkerStopper.AwaitQuietly(Task.WhenAll(background), App.Pool.StopTimeout + App.Pool.RequestTimeout + TimeSpan.FromSeconds(5), _time);
         foreach (var worker in _workers)
         {
             worker.Client?.Dispose();
@@ -604,23 +336,6 @@ public sealed partial class AppPool : IAsyncDisposable
 
         _workers.Clear();
         PublishWorkers();
-    }
-
-    private async Task<bool> AwaitQuietly(Task task, TimeSpan timeout)
-    {
-        try
-        {
-            await task.WaitAsync(timeout, _time);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
-        catch (Exception)
-        {
-            return task.IsCompleted;
-        }
     }
 
     private void ScheduleWakeUp(TimeSpan wait)
@@ -658,19 +373,6 @@ public sealed partial class AppPool : IAsyncDisposable
     }
 
     private void PublishWorkers() => Volatile.Write(ref _workerSnapshot, [.. _workers]);
-
-    private void Remember(Worker worker, string reason, string? detail)
-    {
-        lock (_recentRestarts)
-        {
-            if (_recentRestarts.Count == RecentRestartsKept)
-            {
-                _recentRestarts.Dequeue();
-            }
-
-            _recentRestarts.Enqueue(new RestartRecord(_time.GetUtcNow(), worker.Id, worker.Pid, reason, detail));
-        }
-    }
 
     private static string? FirstLine(string? text)
     {
