@@ -117,4 +117,30 @@ public sealed class AppsDirectoryTests
         Assert.Contains("PyPE:Restarts:Threshold", text, StringComparison.Ordinal);
         Assert.Contains("'LIVE' is not one of TEST, QUAL, BETA, PROD", text, StringComparison.Ordinal);
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task RequestsQueuedDuringADeploy_AreServedByTheNewVersion_NotRefused()
+    {
+        await using var host = await TestHost.StartAsync([new TestApp("swap") { Pool = new() { ["minWorkers"] = 1, ["maxWorkers"] = 1, ["maxQueue"] = 20 } }]);
+        await host.WaitForReadyWorkersAsync("swap", 1);
+        var oldPid = (await host.ReadyPidsAsync("swap"))[0];
+
+        var requests = Enumerable.Range(0, 6).Select(_ => host.Client.GetAsync("/apps/swap/slow?ms=400")).ToList();
+        await Wait.UntilAsync(async () => (await host.AppStatusAsync("swap")).GetProperty("queueLength").GetInt32() >= 3,
+            TimeSpan.FromSeconds(10), "requests are queued");
+        await File.WriteAllTextAsync(Path.Combine(host.AppsDirectory, "swap.json"),
+            new TestApp("swap") { Env = new() { ["VERSION"] = "2" }, Pool = new() { ["minWorkers"] = 1, ["maxWorkers"] = 1, ["maxQueue"] = 20 } }.ToJson());
+
+        var responses = await Task.WhenAll(requests);
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var pids = new HashSet<int>();
+        foreach (var response in responses)
+        {
+            pids.Add(System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("pid").GetInt32());
+            response.Dispose();
+        }
+
+        Assert.Contains(oldPid, pids);
+        Assert.True(pids.Count == 2, "some requests were served by the old version, the rest by the new one");
+    }
 }
