@@ -143,4 +143,11 @@ public sealed class AppsDirectoryTests
         Assert.Contains(oldPid, pids);
         Assert.True(pids.Count == 2, "some requests were served by the old version, the rest by the new one");
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task UnreadableHostValue_RefusesToStart_NamingTheKey()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => TestHost.StartAsync([], ["--PyPE:Restarts:InitialDelay=soon"]));
+        Assert.Contains("'soon' at 'PyPE:Restarts:InitialDelay'", error.ToString(), StringComparison.Ordinal);
+    }
 }
