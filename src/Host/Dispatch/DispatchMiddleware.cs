@@ -92,7 +92,7 @@ internal sealed partial class DispatchMiddleware(
             try
             {
                 var error = await forwarder.SendAsync(context, WorkerAddress, worker.Client!, route.ForwarderConfig, WorkerRequestTransformer.Instance);
-                outcome = Classify(context, error, retried, body);
+                outcome = Classify(context, worker, route, error, retried, body);
                 // Report before the slot is released: a free slot on a hung or dead worker would otherwise go
                 // straight to the next queued request.
                 if (outcome == ForwardOutcome.WorkerSilent)
@@ -140,25 +140,30 @@ internal sealed partial class DispatchMiddleware(
         Failed,
     }
 
-    private static ForwardOutcome Classify(HttpContext context, ForwarderError error, bool retried, RequestBodyBuffer.Outcome body)
+    private static ForwardOutcome Classify(HttpContext context, Worker worker, AppRoute route, ForwarderError error, bool retried, RequestBodyBuffer.Outcome body)
     {
         if (error == ForwarderError.None)
         {
             return ForwardOutcome.Done;
         }
 
+        // Before the response: YARP tells its activity timeout (RequestTimedOut) from a client that left.
+        if (error == ForwarderError.RequestTimedOut)
+        {
+            return ForwardOutcome.WorkerSilent;
+        }
+
+        // Half-way through the response, a timeout and a client that left look alike to YARP (it aborts the
+        // client connection either way), so ask the worker's connection: silent for the whole timeout means hung.
+        if (error is ForwarderError.ResponseBodyDestination or ForwarderError.ResponseBodyCanceled
+            && Stopwatch.GetElapsedTime(worker.LastReceivedTimestamp) >= route.ForwarderConfig.ActivityTimeout!.Value * 0.9)
+        {
+            return ForwardOutcome.WorkerSilent;
+        }
+
         if (context.RequestAborted.IsCancellationRequested)
         {
             return ForwardOutcome.ClientGone;
-        }
-
-        var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-        // The activity timeout fires as a time-out before the response, or as a cancelled copy of the response
-        // body when the worker goes silent half-way through it; the client is still there in both cases.
-        if (error == ForwarderError.RequestTimedOut
-            || (error is ForwarderError.ResponseBodyDestination or ForwarderError.ResponseBodyCanceled && exception is OperationCanceledException or TimeoutException))
-        {
-            return ForwardOutcome.WorkerSilent;
         }
 
         if (error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled or ForwarderError.ResponseBodyClient or ForwarderError.RequestBodyClient)

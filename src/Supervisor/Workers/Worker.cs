@@ -53,6 +53,18 @@ public sealed class Worker
     /// <summary>Timestamp (<see cref="TimeProvider.GetTimestamp"/>) when the last request ended.</summary>
     public long LastActiveTimestamp { get; internal set; }
 
+    /// <summary>
+    /// <see cref="System.Diagnostics.Stopwatch"/> timestamp of the last bytes received from the worker on any
+    /// of its connections (the host's HTTP client stamps it).
+    /// </summary>
+    public long LastReceivedTimestamp
+    {
+        get => Volatile.Read(ref _lastReceivedTimestamp);
+        internal set => Volatile.Write(ref _lastReceivedTimestamp, value);
+    }
+
+    private long _lastReceivedTimestamp;
+
     /// <summary>Set once the pool decided to replace this worker, so it is not replaced twice.</summary>
     public string? RecycleReason { get; internal set; }
 

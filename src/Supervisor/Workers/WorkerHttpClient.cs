@@ -10,9 +10,10 @@ namespace PyPE.Supervisor.Workers;
 /// </summary>
 internal static class WorkerHttpClient
 {
-    public static HttpMessageInvoker Create(string socketPath, int capacity)
+    public static HttpMessageInvoker Create(Worker worker)
     {
-        var endpoint = new UnixDomainSocketEndPoint(socketPath);
+        var endpoint = new UnixDomainSocketEndPoint(worker.SocketPath);
+        var capacity = worker.Capacity;
         var handler = new SocketsHttpHandler
         {
             UseProxy = false,
@@ -33,7 +34,7 @@ internal static class WorkerHttpClient
                 try
                 {
                     await socket.ConnectAsync(endpoint, cancellationToken);
-                    return new NetworkStream(socket, ownsSocket: true);
+                    return new ActivityRecordingStream(new NetworkStream(socket, ownsSocket: true), worker);
                 }
                 catch
                 {

@@ -40,4 +40,26 @@ public sealed class TimeoutTests
         using var next = await host.Client.GetAsync("/apps/mid/pid");
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ClientLeavingHalfwayThroughAStream_DoesNotCostTheWorker()
+    {
+        await using var host = await TestHost.StartAsync([new TestApp("leave") { Pool = new() { ["minWorkers"] = 1, ["maxWorkers"] = 1, ["requestTimeoutSeconds"] = 1 } }]);
+        await host.WaitForReadyWorkersAsync("leave", 1);
+        var pid = (await host.ReadyPidsAsync("leave"))[0];
+
+        using (var response = await host.Client.GetAsync("/apps/leave/stream?chunks=40&size=1000&delay_ms=100", HttpCompletionOption.ResponseHeadersRead))
+        {
+            var stream = await response.Content.ReadAsStreamAsync();
+            var buffer = new byte[1000];
+            await stream.ReadAtLeastAsync(buffer, 1000);
+        }
+
+        // The worker notices the closed connection at its next write and is free again: same process.
+        using var next = await host.Client.GetAsync("/apps/leave/pid");
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        Assert.Equal(pid.ToString(System.Globalization.CultureInfo.InvariantCulture), (await next.Content.ReadAsStringAsync()).Trim());
+        var status = await host.AppStatusAsync("leave");
+        Assert.Equal(0, status.GetProperty("restarts").GetProperty("request_timeout").GetInt32());
+    }
 }
