@@ -38,4 +38,5 @@ internal static class LogEvents
     public const int AppReplaceFailed = 1306;
     public const int RuntimeUnavailable = 1307;
     public const int RuntimeRegistered = 1308;
+    public const int AppRetireFailed = 1309;
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.Features;
 using PyPE.Host.Metrics;
 using PyPE.Host.Routing;
 using PyPE.Supervisor.Pools;
+using PyPE.Supervisor.Processes;
 using PyPE.Supervisor.Workers;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -62,7 +63,8 @@ internal sealed partial class DispatchMiddleware(
                 await pages.BodyTooLargeAsync(context);
                 return route;
             case RequestBodyBuffer.Outcome.Malformed:
-                await pages.BadRequestAsync(context);
+                // Kestrel's own verdict: 400 for bad framing, 408 for a body that arrived too slowly.
+                await pages.BadRequestAsync(context, context.Items[RequestBodyBuffer.FailureStatusKey] as int? ?? StatusCodes.Status400BadRequest);
                 return route;
             case RequestBodyBuffer.Outcome.ClientGone:
                 context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
@@ -77,7 +79,8 @@ internal sealed partial class DispatchMiddleware(
             if (slot.Worker is not { } worker)
             {
                 // A deploy replaced the app's pool while this request waited in the old one: go to the new one.
-                if (slot.Failure == AcquireFailure.Stopping && !rerouted && routes.Current.Match(context.Request.Host.Host, path) is { } fresh && fresh.Pool != route.Pool)
+                if (slot.Failure == AcquireFailure.Stopping && !rerouted && routes.Current.Match(context.Request.Host.Host, path) is { } fresh
+                    && fresh.Pool != route.Pool && fresh.Pool.App.Name == route.Pool.App.Name)
                 {
                     route = fresh;
                     rerouted = true;
@@ -147,8 +150,12 @@ internal sealed partial class DispatchMiddleware(
             return ForwardOutcome.Done;
         }
 
-        // Before the response: YARP tells its activity timeout (RequestTimedOut) from a client that left.
-        if (error == ForwarderError.RequestTimedOut)
+        // Before the response: YARP tells its activity timeout (RequestTimedOut) from a client that left. A
+        // worker that stops reading its request body times out the same way; the body comes from the host's own
+        // buffer, so the client cannot be the cause there.
+        var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+        if (error == ForwarderError.RequestTimedOut
+            || (error == ForwarderError.RequestBodyDestination && exception is OperationCanceledException or TimeoutException))
         {
             return ForwardOutcome.WorkerSilent;
         }
@@ -171,30 +178,33 @@ internal sealed partial class DispatchMiddleware(
             return ForwardOutcome.ClientGone;
         }
 
-        return !retried && MayRetry(context, error, body) ? ForwardOutcome.RetryElsewhere : ForwardOutcome.Failed;
+        return !retried && MayRetry(context, worker, error, body) ? ForwardOutcome.RetryElsewhere : ForwardOutcome.Failed;
     }
 
     /// <summary>
-    /// Whether a failed request may go to a second worker, as nginx's default <c>proxy_next_upstream error</c>
-    /// does: only for a connection-level failure before any response. A safe method (GET, HEAD, OPTIONS) may
-    /// always be resent then. Any other method only when the worker provably never got it (its socket refused
-    /// the connection) and it has a body: the HTTP client silently resends a body-less request once when a
-    /// reused connection closes early, so a refusal on that resend would not prove the first worker idle.
+    /// Whether a failed request may go to a second worker, in the spirit of nginx's default
+    /// <c>proxy_next_upstream error</c>: only after a connection-level failure before any response, and only
+    /// when the first worker is out of the picture — its socket refused the connection (it never got the
+    /// request), or its process is dead. A live worker that sent something unreadable keeps serving and this
+    /// request gets 502. A dead worker may have run the request before dying, so only safe methods (GET, HEAD,
+    /// OPTIONS) are resent then; and since the HTTP client itself silently resends a body-less request once
+    /// when a reused connection closes early, a refusal proves "never got it" only for requests with a body.
     /// </summary>
-    private static bool MayRetry(HttpContext context, ForwarderError error, RequestBodyBuffer.Outcome body)
+    private static bool MayRetry(HttpContext context, Worker worker, ForwarderError error, RequestBodyBuffer.Outcome body)
     {
-        if (error != ForwarderError.Request || context.Response.HasStarted)
+        if (error != ForwarderError.Request || context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
         {
             return false;
         }
 
         var method = context.Request.Method;
-        if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method))
+        var safe = HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method);
+        if (IsNeverSent(context))
         {
-            return true;
+            return safe || body == RequestBodyBuffer.Outcome.Buffered;
         }
 
-        return body == RequestBodyBuffer.Outcome.Buffered && IsNeverSent(context);
+        return safe && (worker.Exited.IsCompleted || !ProcessSignals.IsAlive(worker.Pid));
     }
 
     private async Task AnswerFailureAsync(HttpContext context, AppRoute route, Worker worker, ForwarderError error, ForwardOutcome outcome)

@@ -15,6 +15,7 @@ internal sealed class ErrorPages
     {
         NotFound,
         BadRequest,
+        RequestTimeout,
         TooLarge,
         Busy,
         AppFailed,
@@ -27,6 +28,7 @@ internal sealed class ErrorPages
     {
         [Page.NotFound] = Render(404, "Not found", "There is nothing at this address."),
         [Page.BadRequest] = Render(400, "Bad request", "The request could not be read."),
+        [Page.RequestTimeout] = Render(408, "Request timeout", "The request body arrived too slowly."),
         [Page.TooLarge] = Render(413, "Request too large", "The request body is larger than this application accepts."),
         [Page.Busy] = Render(503, "Busy", "This application is handling as many requests as it can. Please try again in a moment."),
         [Page.AppFailed] = Render(503, "Application unavailable", "This application cannot start right now. Its operators have been told; please try again later."),
@@ -37,7 +39,8 @@ internal sealed class ErrorPages
 
     public Task NotFoundAsync(HttpContext context) => WriteAsync(context, Page.NotFound);
 
-    public Task BadRequestAsync(HttpContext context) => WriteAsync(context, Page.BadRequest);
+    public Task BadRequestAsync(HttpContext context, int status = StatusCodes.Status400BadRequest) =>
+        WriteAsync(context, status == StatusCodes.Status408RequestTimeout ? Page.RequestTimeout : Page.BadRequest);
 
     public Task BodyTooLargeAsync(HttpContext context) => WriteAsync(context, Page.TooLarge);
 

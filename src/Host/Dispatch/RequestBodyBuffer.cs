@@ -18,6 +18,9 @@ internal static class RequestBodyBuffer
         ClientGone,
     }
 
+    /// <summary><see cref="HttpContext.Items"/> key of the status Kestrel chose for an unreadable body (400, 408, ...).</summary>
+    public const string FailureStatusKey = "pype.body-failure-status";
+
     /// <summary>Largest buffer reserved up front from a declared Content-Length; beyond it the buffer grows as data arrives.</summary>
     private const int InitialCapacityLimit = 64 * 1024;
 
@@ -48,9 +51,10 @@ internal static class RequestBodyBuffer
                 {
                     read = await request.Body.ReadAsync(chunk, context.RequestAborted);
                 }
-                catch (BadHttpRequestException)
+                catch (BadHttpRequestException bad)
                 {
                     // Malformed chunked framing, a body shorter than declared, or a too-slow upload.
+                    context.Items[FailureStatusKey] = bad.StatusCode;
                     buffer.Dispose();
                     return Outcome.Malformed;
                 }

@@ -7,12 +7,14 @@ namespace PyPE.Host.StaticFiles;
 /// <summary>
 /// A physical file provider that serves only regular files whose real path (symlinks resolved) lies inside
 /// the folder's real path, refuses any path with a segment starting with '.' (.git, .env, ...), and never
-/// lists folders. The folder's real path is resolved on each lookup, so a "current → releases/N" symlink
-/// swap takes effect at once.
+/// lists folders. The folder's real path is re-resolved at most once a second, so a "current → releases/N"
+/// symlink swap takes effect within a second without a realpath call per request.
 /// </summary>
 internal sealed class ContainedFileProvider(string root) : IFileProvider, IDisposable
 {
+    private static readonly TimeSpan RootRefresh = TimeSpan.FromSeconds(1);
     private readonly PhysicalFileProvider _inner = new(root, ExclusionFilters.Sensitive);
+    private (string? Path, long At) _realRoot = (null, 0);
 
     public IFileInfo GetFileInfo(string subpath)
     {
@@ -27,11 +29,25 @@ internal sealed class ContainedFileProvider(string root) : IFileProvider, IDispo
             return new NotFoundFileInfo(subpath);
         }
 
-        var realRoot = RealPath.Resolve(root);
+        var realRoot = RealRoot();
         var real = RealPath.Resolve(file.PhysicalPath);
-        return realRoot is not null && real is not null && real.StartsWith(realRoot.TrimEnd('/') + "/", StringComparison.Ordinal)
+        return realRoot is not null && real is not null && real.StartsWith(realRoot, StringComparison.Ordinal)
             ? file
             : new NotFoundFileInfo(subpath);
+    }
+
+    /// <summary>The folder's real path with a trailing '/', refreshed at most once a second.</summary>
+    private string? RealRoot()
+    {
+        var cached = _realRoot;
+        if (cached.Path is null || System.Diagnostics.Stopwatch.GetElapsedTime(cached.At) > RootRefresh)
+        {
+            var resolved = RealPath.Resolve(root);
+            cached = (resolved is null ? null : resolved.TrimEnd('/') + "/", System.Diagnostics.Stopwatch.GetTimestamp());
+            _realRoot = cached;
+        }
+
+        return cached.Path;
     }
 
     public IDirectoryContents GetDirectoryContents(string subpath) => NotFoundDirectoryContents.Singleton;

@@ -248,7 +248,7 @@ public sealed partial class AppPool : IAsyncDisposable
         }
 
         var recycling = _workers.Count(w => w.RecycleReason is RecycleReasons.MaxRequests or RecycleReasons.Memory && w.LifecycleState == WorkerState.Ready);
-        var wanted = PoolSizing.Wanted(App.Pool, serving, recycling, Dispatcher.QueueLength, Dispatcher.TakeOverflowCount() > 0, State == PoolState.Failed);
+        var wanted = PoolSizing.Wanted(App.Pool, serving, recycling, Dispatcher.QueueLength, Dispatcher.HasOverflowed, State == PoolState.Failed);
         var missing = wanted - serving - starting;
         if (missing <= 0)
         {
@@ -268,6 +268,7 @@ public sealed partial class AppPool : IAsyncDisposable
             LogBreakerRetry(App.Name);
         }
 
+        Dispatcher.ClearOverflow();
         for (var i = 0; i < missing; i++)
         {
             Spawn();

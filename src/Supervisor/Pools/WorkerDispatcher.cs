@@ -38,16 +38,11 @@ public sealed class WorkerDispatcher
     /// <summary>Called (outside the lock) when a worker reached its request limit and should be recycled.</summary>
     public Action<Worker>? RecycleDue { get; set; }
 
-    /// <summary>Requests refused with a full queue since the last call (demand the queue could not show).</summary>
-    public int TakeOverflowCount()
-    {
-        lock (_lock)
-        {
-            var count = _overflowed;
-            _overflowed = 0;
-            return count;
-        }
-    }
+    /// <summary>True when requests were refused with a full queue since <see cref="ClearOverflow"/> (demand the queue could not show).</summary>
+    public bool HasOverflowed => Volatile.Read(ref _overflowed) > 0;
+
+    /// <summary>Forgets the refused requests once the pool has acted on them (started a worker).</summary>
+    public void ClearOverflow() => Volatile.Write(ref _overflowed, 0);
 
     /// <summary>Workers currently routable.</summary>
     public IReadOnlyList<Worker> Routable => Volatile.Read(ref _routable);

@@ -58,6 +58,26 @@ public static partial class ProcessSignals
     /// <summary>True when a process with this id exists (signal 0 probes without sending anything).</summary>
     public static bool Exists(int pid) => pid > 1 && (Kill(pid, 0) == 0 || Marshal.GetLastPInvokeError() != ESRCH);
 
+    /// <summary>True when the process exists and has not exited (a zombie waiting to be reaped counts as exited).</summary>
+    public static bool IsAlive(int pid)
+    {
+        if (!Exists(pid))
+        {
+            return false;
+        }
+
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid.ToString(System.Globalization.CultureInfo.InvariantCulture)}/stat");
+            var close = stat.LastIndexOf(')');
+            return close < 0 || close + 2 >= stat.Length || stat[close + 2] is not ('Z' or 'X');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>True when any process of the group led by <paramref name="pid"/> exists.</summary>
     public static bool GroupExists(int pid) => pid > 1 && (Kill(-pid, 0) == 0 || Marshal.GetLastPInvokeError() != ESRCH);
 }

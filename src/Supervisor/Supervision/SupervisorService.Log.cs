@@ -30,4 +30,7 @@ public sealed partial class SupervisorService
 
     [LoggerMessage(EventId = LogEvents.AppReplaceFailed, Level = LogLevel.Error, Message = "App {App} changed but the new version failed to start; the old version keeps serving. Error:\n{Error}")]
     private partial void LogAppReplaceFailed(string app, string error);
+
+    [LoggerMessage(EventId = LogEvents.AppRetireFailed, Level = LogLevel.Error, Message = "Stopping the previous version of app {App} failed")]
+    private partial void LogRetireFailed(Exception exception, string app);
 }

@@ -98,7 +98,7 @@ public sealed partial class SupervisorService(
                 retiring = [.. _retiring];
             }
 
-            await Task.WhenAll(pools.Select(p => p.StopAsync(cancellationToken)).Concat(retiring));
+            await Task.WhenAll(pools.Select(p => p.StopAsync(cancellationToken)).Concat(retiring)).WaitAsync(cancellationToken);
             Publish(new(StringComparer.Ordinal), Current.RejectedApps);
         }
         finally
@@ -228,8 +228,20 @@ public sealed partial class SupervisorService(
             lock (_retiring)
             {
                 _retiring.RemoveAll(t => t.IsCompleted);
-                _retiring.Add(pool.DisposeAsync().AsTask());
+                _retiring.Add(RetireAsync(pool));
             }
+        }
+    }
+
+    private async Task RetireAsync(AppPool pool)
+    {
+        try
+        {
+            await pool.DisposeAsync();
+        }
+        catch (Exception ex)
+        {
+            LogRetireFailed(ex, pool.App.Name);
         }
     }
 

@@ -121,7 +121,7 @@ public sealed partial class WorkerLauncher(WorkerNotifyListener notify, WorkerLa
         _ = wholeGroup ? ProcessSignals.SignalGroup(worker.Pid, signal) : ProcessSignals.SignalProcess(worker.Pid, signal);
     }
 
-    public bool IsRunning(Worker worker) => !worker.Exited.IsCompleted && ProcessSignals.Exists(worker.Pid);
+    public bool IsRunning(Worker worker) => !worker.Exited.IsCompleted && ProcessSignals.IsAlive(worker.Pid);
 
     private static async Task<WorkerExit> WatchExitAsync(Worker worker, CommandTask<CommandResult> execution, Task<NotifyMessage> notified)
     {

@@ -77,4 +77,20 @@ public sealed class WorkerReplacementTests
         using var fine = await host.Client.GetAsync("/apps/fine/health");
         Assert.Equal(HttpStatusCode.OK, fine.StatusCode);
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task LiveWorkerWithAnUnreadableResponse_Gets502_AndKeepsServing()
+    {
+        await using var host = await TestHost.StartAsync([new TestApp("huge") { Pool = new() { ["minWorkers"] = 1, ["maxWorkers"] = 1 } }]);
+        await host.WaitForReadyWorkersAsync("huge", 1);
+        var pid = (await host.ReadyPidsAsync("huge"))[0];
+
+        using var huge = await host.Client.GetAsync("/apps/huge/huge-headers");
+
+        Assert.Equal(HttpStatusCode.BadGateway, huge.StatusCode);
+        using var next = await host.Client.GetAsync("/apps/huge/pid");
+        Assert.Equal(pid.ToString(System.Globalization.CultureInfo.InvariantCulture), (await next.Content.ReadAsStringAsync()).Trim());
+        var status = await host.AppStatusAsync("huge");
+        Assert.Equal(0, status.GetProperty("restarts").GetProperty("crash").GetInt32());
+    }
 }

@@ -393,8 +393,9 @@ public sealed class WorkerDispatcherTests
 
         Assert.Equal(AcquireFailure.QueueFull, refused.Failure);
         Assert.Equal(2, pressure);
-        Assert.Equal(2, dispatcher.TakeOverflowCount());
-        Assert.Equal(0, dispatcher.TakeOverflowCount());
+        Assert.True(dispatcher.HasOverflowed);
+        dispatcher.ClearOverflow();
+        Assert.False(dispatcher.HasOverflowed);
         dispatcher.Release(worker);
     }
 }

@@ -24,6 +24,7 @@ Paths (matched against PATH_INFO, i.e. below SCRIPT_NAME):
   /stats                  JSON counters {"requests", "closes", ...}
   /status/<code>          that status (100-599; reason from http.client.responses)
   /headers                many response headers, including repeated Set-Cookie
+  /huge-headers           80 KB of response headers (more than the host accepts)
   /ignore-sigterm         signal.signal(SIGTERM, SIG_IGN), then 200
 The deterministic body of /file and /stream: byte i is (i * 31 + 7) % 251 (see pattern()).
 """
@@ -209,6 +210,10 @@ def application(environ, start_response):
             start_response("%d %s" % (code, reason), [])
             return []
         return _text(start_response, "status %d" % code, "%d %s" % (code, reason))
+    if path == "/huge-headers":
+        # Response headers larger than the host accepts (64 KiB): the host answers 502, the worker lives on.
+        start_response("200 OK", [("X-Huge-%d" % i, "x" * 1000) for i in range(80)] + [("Content-Length", "2")])
+        return [b"ok"]
     if path == "/headers":
         body = b"headers"
         headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
