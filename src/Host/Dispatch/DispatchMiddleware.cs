@@ -114,7 +114,16 @@ internal sealed partial class DispatchMiddleware(
             }
             finally
             {
-                route.Pool.Dispatcher.Release(worker);
+                if (outcome == ForwardOutcome.ClientGone)
+                {
+                    // The client left, but the worker may still be running its request: keep the slot until the
+                    // worker is free, so no second request is sent to a busy single-threaded worker.
+                    _ = ReleaseWhenFreeAsync(route, worker);
+                }
+                else
+                {
+                    route.Pool.Dispatcher.Release(worker);
+                }
             }
 
             if (outcome != ForwardOutcome.RetryElsewhere)
@@ -131,6 +140,26 @@ internal sealed partial class DispatchMiddleware(
 
             context.Response.StatusCode = StatusCodes.Status200OK;
             context.Features.Set<IForwarderErrorFeature>(null);
+        }
+    }
+
+    private async Task ReleaseWhenFreeAsync(AppRoute route, Worker worker)
+    {
+        try
+        {
+            if (!await WorkerProbe.WaitUntilFreeAsync(worker, route.ForwarderConfig.ActivityTimeout!.Value))
+            {
+                LogAbandonedRequestHung(route.Pool.App.Name, worker.Id, worker.Pid);
+                route.Pool.ReportRequestTimeout(worker);
+            }
+        }
+        catch (Exception)
+        {
+            // The worker died or its client is gone: its exit is handled by the pool.
+        }
+        finally
+        {
+            route.Pool.Dispatcher.Release(worker);
         }
     }
 
@@ -292,6 +321,9 @@ internal sealed partial class DispatchMiddleware(
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "App {App}: worker {WorkerId} (pid {Pid}) went silent on {Method} {Path} for {TimeoutSeconds} s; answered 504 (or cut the response) and replace the worker")]
     private partial void LogTimedOut(string app, string workerId, int pid, double timeoutSeconds, string method, string? path);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "App {App}: worker {WorkerId} (pid {Pid}) was still busy with a request its client gave up on after the request timeout; replacing it")]
+    private partial void LogAbandonedRequestHung(string app, string workerId, int pid);
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "App {App}: forwarding to worker {WorkerId} (pid {Pid}) failed ({Error}): {Reason}")]
     private partial void LogForwardFailed(string app, string workerId, int pid, ForwarderError error, string? reason);

@@ -20,6 +20,7 @@ internal sealed class WorkerRequestTransformer : Yarp.ReverseProxy.Forwarder.Htt
         headers.Remove("X-Forwarded-Port");
         headers.Remove("X-Real-IP");
         headers.Remove("Forwarded");
+        headers.Remove(WorkerProbe.Header);
         headers.ExpectContinue = null;
         headers.Remove("Expect");
 

@@ -102,6 +102,11 @@ _500_KEEP = (b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\
 _500_CLOSE = (b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\nContent-Length: 21\r\n"
               b"Connection: close\r\n\r\n", b"Internal Server Error")
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+# Answer to the host's "are you free?" probe (header X-PyPE-Probe, which only the host can send: the socket is
+# private to it). It is served in turn like any request, so on a single-threaded worker it comes back only once
+# an abandoned request in hand has finished.
+_PROBE_KEEP = b"HTTP/1.1 204 No Content\r\n\r\n"
+_PROBE_CLOSE = b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -921,6 +926,13 @@ class Server(object):
 
     def handle(self, conn, req):
         """Run the app for one request and send the response. True when the connection stays open."""
+        if "HTTP_X_PYPE_PROBE" in req.env:
+            close = req.close or self.stopping
+            try:
+                conn.sock.sendall(_PROBE_CLOSE if close else _PROBE_KEEP)
+            except OSError:
+                return False
+            return not close
         resp = Response(self, conn.sock, req)
         if req.head:
             resp.head_only = True

@@ -77,4 +77,24 @@ public sealed class QueueTests
         var status = await host.AppStatusAsync("s");
         Assert.True(status.GetProperty("workers").GetArrayLength() <= 3);
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ClientThatLeaves_DoesNotFreeTheWorker_UntilItsRequestIsDone()
+    {
+        await using var host = await TestHost.StartAsync([new TestApp("abandon") { Pool = new() { ["minWorkers"] = 1, ["maxWorkers"] = 1 } }]);
+        await host.WaitForReadyWorkersAsync("abandon", 1);
+
+        using (var impatient = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => host.Client.GetAsync("/apps/abandon/slow?ms=2500", impatient.Token));
+        }
+
+        // The worker is still sleeping in the abandoned request: the next request waits in the host's queue
+        // instead of being sent behind it.
+        var next = host.Client.GetAsync("/apps/abandon/pid");
+        await Wait.UntilAsync(async () => (await host.AppStatusAsync("abandon")).GetProperty("queueLength").GetInt32() == 1,
+            TimeSpan.FromSeconds(5), "the next request waits in the host's queue");
+        using var response = await next;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
 }
