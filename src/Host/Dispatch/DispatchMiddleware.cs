@@ -22,6 +22,7 @@ internal sealed partial class DispatchMiddleware(
     ILogger<DispatchMiddleware> logger)
 {
     private const string WorkerAddress = "http://worker";
+    private static readonly TimeSpan DyingProcessGrace = TimeSpan.FromMilliseconds(250);
     private readonly AppMetrics _unrouted = metrics.ForApp(PyPEMetrics.NoApp);
 
     public async Task InvokeAsync(HttpContext context)
@@ -95,7 +96,7 @@ internal sealed partial class DispatchMiddleware(
             try
             {
                 var error = await forwarder.SendAsync(context, WorkerAddress, worker.Client!, route.ForwarderConfig, WorkerRequestTransformer.Instance);
-                outcome = Classify(context, worker, route, error, retried, body);
+                outcome = await ClassifyAsync(context, worker, route, error, retried, body);
                 // Report before the slot is released: a free slot on a hung or dead worker would otherwise go
                 // straight to the next queued request.
                 if (outcome == ForwardOutcome.WorkerSilent)
@@ -172,7 +173,7 @@ internal sealed partial class DispatchMiddleware(
         Failed,
     }
 
-    private static ForwardOutcome Classify(HttpContext context, Worker worker, AppRoute route, ForwarderError error, bool retried, RequestBodyBuffer.Outcome body)
+    private static async ValueTask<ForwardOutcome> ClassifyAsync(HttpContext context, Worker worker, AppRoute route, ForwarderError error, bool retried, RequestBodyBuffer.Outcome body)
     {
         if (error == ForwarderError.None)
         {
@@ -207,7 +208,7 @@ internal sealed partial class DispatchMiddleware(
             return ForwardOutcome.ClientGone;
         }
 
-        return !retried && MayRetry(context, worker, error, body) ? ForwardOutcome.RetryElsewhere : ForwardOutcome.Failed;
+        return !retried && await MayRetryAsync(context, worker, error, body) ? ForwardOutcome.RetryElsewhere : ForwardOutcome.Failed;
     }
 
     /// <summary>
@@ -219,7 +220,7 @@ internal sealed partial class DispatchMiddleware(
     /// OPTIONS) are resent then; and since the HTTP client itself silently resends a body-less request once
     /// when a reused connection closes early, a refusal proves "never got it" only for requests with a body.
     /// </summary>
-    private static bool MayRetry(HttpContext context, Worker worker, ForwarderError error, RequestBodyBuffer.Outcome body)
+    private static async ValueTask<bool> MayRetryAsync(HttpContext context, Worker worker, ForwarderError error, RequestBodyBuffer.Outcome body)
     {
         if (error != ForwarderError.Request || context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
         {
@@ -233,7 +234,30 @@ internal sealed partial class DispatchMiddleware(
             return safe || body == RequestBodyBuffer.Outcome.Buffered;
         }
 
-        return safe && (worker.Exited.IsCompleted || !ProcessSignals.IsAlive(worker.Pid));
+        return safe && await IsDeadAsync(worker);
+    }
+
+    /// <summary>
+    /// Whether the worker's process is gone. A process being killed closes its sockets before the kernel marks
+    /// it exited, so a connection can fail while the process still looks alive for a moment: on this failure
+    /// path only, give its exit a short, bounded time to show.
+    /// </summary>
+    private static async ValueTask<bool> IsDeadAsync(Worker worker)
+    {
+        if (worker.Exited.IsCompleted || !ProcessSignals.IsAlive(worker.Pid))
+        {
+            return true;
+        }
+
+        try
+        {
+            await worker.Exited.WaitAsync(DyingProcessGrace);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return !ProcessSignals.IsAlive(worker.Pid);
+        }
     }
 
     private async Task AnswerFailureAsync(HttpContext context, AppRoute route, Worker worker, ForwarderError error, ForwardOutcome outcome)
