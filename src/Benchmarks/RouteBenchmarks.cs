@@ -18,7 +18,7 @@ public class RouteBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var metrics = new PyPEMetrics(new NoSupervisor(), new ConfigurationBuilder().Build());
+        var metrics = new PyPEMetrics(new MetricsRegistry(), new NoSupervisor(), new ConfigurationBuilder().Build(), TimeProvider.System);
         _metrics = metrics.ForApp("bench");
         var routes = Enumerable.Range(0, 50)
             .Select(i => BenchmarkApps.App($"app{i}", $"/apps/app{i}", i % 5 == 0 ? [$"host{i}.example.edu"] : []))
@@ -35,8 +35,13 @@ public class RouteBenchmarks
     [Benchmark]
     public bool MatchNothing() => _table.Match("portal.example.edu", "/nothing/here") is not null;
 
+    /// <summary>Everything recorded for one dynamic request: count, duration histogram, queue wait histogram.</summary>
     [Benchmark]
-    public void RecordRequestMetrics() => _metrics.RecordRequest(RequestClass.Dynamic, 200, 0.0123);
+    public void RecordRequestMetrics()
+    {
+        _metrics.RecordQueueWait(0);
+        _metrics.RecordRequest(RequestClass.Dynamic, 200, 0.0123);
+    }
 
     private sealed class NoSupervisor : ISupervisorState
     {

@@ -9,7 +9,7 @@ internal sealed record StatusReport(
 
 internal sealed record HostStatus(int Pid, string Version, string Environment, DateTimeOffset StartedAt, double UptimeSeconds, long MemoryBytes, string AppsDirectory);
 
-internal sealed record RuntimeStatus(string Id, string Python, string? Version, IReadOnlyList<string> PythonPath, string Origin, string? Error);
+internal sealed record RuntimeStatus(string Id, string Python, string? Version, IReadOnlyList<string> PythonPath, string Origin, string? Error, DateOnly? EndOfSupport);
 
 internal sealed record AppStatus(
     string Name,

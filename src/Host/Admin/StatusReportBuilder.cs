@@ -27,7 +27,7 @@ internal sealed class StatusReportBuilder(SupervisorService supervisor, IConfigu
             supervisor.AppsDirectory);
         var runtimes = snapshot.Runtimes.Runtimes.Values
             .OrderBy(r => r.Id, StringComparer.Ordinal)
-            .Select(r => new RuntimeStatus(r.Id, r.Python, r.Version, r.PythonPath, r.Origin, r.Error))
+            .Select(r => new RuntimeStatus(r.Id, r.Python, r.Version, r.PythonPath, r.Origin, r.Error, r.EndOfSupport))
             .ToList();
         var apps = snapshot.Pools.Select(p => Describe(p, snapshot.DeployErrors.GetValueOrDefault(p.App.Name), now)).ToList();
         var rejected = snapshot.RejectedApps.ToDictionary(r => r.Key, r => (IReadOnlyList<string>)[.. r.Value.Select(e => e.ToString())], StringComparer.Ordinal);

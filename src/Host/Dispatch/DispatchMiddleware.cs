@@ -76,7 +76,9 @@ internal sealed partial class DispatchMiddleware(
         var rerouted = false;
         while (true)
         {
+            var waitStarted = Stopwatch.GetTimestamp();
             var slot = await route.Pool.Dispatcher.AcquireAsync(context.RequestAborted);
+            route.Metrics.RecordQueueWait(Stopwatch.GetElapsedTime(waitStarted).TotalSeconds);
             if (slot.Worker is not { } worker)
             {
                 // A deploy replaced the app's pool while this request waited in the old one: go to the new one.

@@ -13,14 +13,16 @@ internal sealed class AppMetrics
     private static readonly string[] RejectNames = ["queue_full", "queue_timeout", "request_timeout", "body_too_large", "app_failed", "stopping", "worker_lost"];
 
     private readonly Counter.Child[][] _requests;
-    private readonly Histogram.Child[] _durations;
+    private readonly Histogram.Child[][] _durations;
     private readonly Counter.Child[] _rejected;
+    private readonly Histogram.Child _queueWait;
 
-    public AppMetrics(string app, string environment, Counter requests, Histogram durations, Counter rejected)
+    public AppMetrics(string app, string environment, Counter requests, Histogram durations, Counter rejected, Histogram queueWait)
     {
         _requests = [.. ClassNames.Select(c => StatusClasses.Select(s => requests.WithLabels(app, c, s, environment)).ToArray())];
-        _durations = [.. ClassNames.Select(c => durations.WithLabels(app, c, environment))];
+        _durations = [.. ClassNames.Select(c => StatusClasses.Select(s => durations.WithLabels(app, c, s, environment)).ToArray())];
         _rejected = [.. RejectNames.Select(r => rejected.WithLabels(app, r, environment))];
+        _queueWait = queueWait.WithLabels(app, environment);
     }
 
     public void RecordRequest(RequestClass requestClass, int statusCode, double seconds)
@@ -32,8 +34,11 @@ internal sealed class AppMetrics
         }
 
         _requests[(int)requestClass][statusClass].Inc();
-        _durations[(int)requestClass].Observe(seconds);
+        _durations[(int)requestClass][statusClass].Observe(seconds);
     }
+
+    /// <summary>Time a dynamic request waited for a worker slot (0 when one was free).</summary>
+    public void RecordQueueWait(double seconds) => _queueWait.Observe(seconds);
 
     public void RecordRejected(RejectReason reason) => _rejected[(int)reason].Inc();
 }

@@ -1,3 +1,5 @@
+using PyPE.Supervisor.Pools;
+
 namespace PyPE.Host.Metrics;
 
 internal static class MetricsServiceCollectionExtensions
@@ -6,7 +8,9 @@ internal static class MetricsServiceCollectionExtensions
     public static IServiceCollection AddPyPEMetrics(this IServiceCollection services, IConfiguration configuration)
     {
         _ = configuration;
+        services.AddSingleton<MetricsRegistry>();
         services.AddSingleton<PyPEMetrics>();
+        services.AddSingleton<IPoolObserver, PoolEventsMetrics>();
         return services;
     }
 }

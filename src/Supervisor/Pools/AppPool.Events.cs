@@ -37,6 +37,11 @@ public sealed partial class AppPool
         }
 
         _restarts.OnReady();
+        if (worker.ReadyAt is { } readyAt)
+        {
+            _observer?.WorkerReady(App.Name, Runtime.Id, readyAt - worker.CreatedAt);
+        }
+
         if (State is PoolState.Starting or PoolState.Failed)
         {
             State = PoolState.Running;

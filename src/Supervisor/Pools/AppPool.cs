@@ -29,6 +29,7 @@ public sealed partial class AppPool : IAsyncDisposable
     private readonly List<Worker> _workers = [];
     private readonly RecentRestarts _recentRestarts;
     private readonly WorkerStopper _stopper;
+    private readonly IPoolObserver? _observer;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _firstOutcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Task> _background = [];
@@ -39,8 +40,9 @@ public sealed partial class AppPool : IAsyncDisposable
     private int _scaleUpPending;
 
     public AppPool(AppDefinition app, RuntimeDefinition runtime, IWorkerLauncher launcher, WorkerIdSource ids, WorkerLaunchSettings settings,
-        RestartPolicyOptions restartOptions, TimeProvider time, ILogger<AppPool> logger, PoolCounters? counters = null)
+        RestartPolicyOptions restartOptions, TimeProvider time, ILogger<AppPool> logger, PoolCounters? counters = null, IPoolObserver? observer = null)
     {
+        _observer = observer;
         Counters = counters ?? new PoolCounters();
         App = app;
         Runtime = runtime;

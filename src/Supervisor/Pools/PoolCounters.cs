@@ -27,6 +27,7 @@ public sealed class PoolCounters
         RecycleReasons.MaxRequests => Interlocked.Read(ref _maxRequests),
         RecycleReasons.Memory => Interlocked.Read(ref _memory),
         RecycleReasons.RequestTimeout => Interlocked.Read(ref _requestTimeout),
+        RecycleReasons.Idle => Interlocked.Read(ref _idleRetired),
         _ => 0,
     };
 

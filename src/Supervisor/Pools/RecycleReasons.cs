@@ -10,5 +10,12 @@ public static class RecycleReasons
     public const string RequestTimeout = "request_timeout";
     public const string Idle = "idle";
 
-    public static readonly string[] All = [Crash, StartFailure, MaxRequests, Memory, RequestTimeout];
+    /// <summary>Every reason, as /status lists them.</summary>
+    public static readonly string[] All = [Crash, StartFailure, MaxRequests, Memory, RequestTimeout, Idle];
+
+    /// <summary>Replacements of workers that failed: <c>pype_worker_restarts_total</c>.</summary>
+    public static readonly string[] Failures = [Crash, StartFailure, RequestTimeout];
+
+    /// <summary>Planned replacements and retirements: <c>pype_worker_recycles_total</c>.</summary>
+    public static readonly string[] Planned = [MaxRequests, Memory, Idle];
 }

@@ -55,6 +55,14 @@ public static class RuntimeCatalogLoader
             }
         }
 
+        foreach (var (id, runtime) in runtimes.ToList())
+        {
+            if (runtime.EndOfSupport is null && EndOfSupport.Of(runtime.Version) is { } date)
+            {
+                runtimes[id] = runtime with { EndOfSupport = date };
+            }
+        }
+
         return new RuntimeCatalog(runtimes, errors);
     }
 
@@ -72,11 +80,12 @@ public static class RuntimeCatalogLoader
 
             // Configuration keys are case-insensitive: section["Python"] reads "python" too.
             var unknown = section.GetChildren().Select(c => c.Key)
-                .Where(k => !string.Equals(k, "Python", StringComparison.OrdinalIgnoreCase) && !string.Equals(k, "PythonPath", StringComparison.OrdinalIgnoreCase))
+                .Where(k => !string.Equals(k, "Python", StringComparison.OrdinalIgnoreCase) && !string.Equals(k, "PythonPath", StringComparison.OrdinalIgnoreCase)
+                    && !string.Equals(k, "EndOfSupport", StringComparison.OrdinalIgnoreCase))
                 .ToList();
             foreach (var key in unknown)
             {
-                errors.Add(new(SectionPath, $"{section.Key}:{key}", "unknown key; allowed: Python, PythonPath"));
+                errors.Add(new(SectionPath, $"{section.Key}:{key}", "unknown key; allowed: Python, PythonPath, EndOfSupport"));
             }
 
             var paths = section.GetSection("PythonPath").GetChildren().Select(c => c.Value).Where(v => !string.IsNullOrWhiteSpace(v)).Select(v => v!).ToList();
@@ -86,7 +95,20 @@ public static class RuntimeCatalogLoader
                 paths = [.. section["PythonPath"]!.Split(':', StringSplitOptions.RemoveEmptyEntries)];
             }
 
-            list.Add(new RuntimeDefinition { Id = section.Key, Python = python, PythonPath = paths });
+            DateOnly? endOfSupport = null;
+            if (section["EndOfSupport"] is { Length: > 0 } eos)
+            {
+                if (DateOnly.TryParseExact(eos, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+                {
+                    endOfSupport = date;
+                }
+                else
+                {
+                    errors.Add(new(SectionPath, $"{section.Key}:EndOfSupport", $"'{eos}' is not a date of the form yyyy-mm-dd"));
+                }
+            }
+
+            list.Add(new RuntimeDefinition { Id = section.Key, Python = python, PythonPath = paths, EndOfSupport = endOfSupport });
         }
 
         return list;

@@ -15,6 +15,12 @@ public sealed record RuntimeDefinition
     /// <summary>Interpreter version as <c>major.minor.micro</c>; null until known.</summary>
     public string? Version { get; init; }
 
+    /// <summary>
+    /// <c>PyPE:Runtimes:&lt;id&gt;:EndOfSupport</c> (yyyy-mm-dd): when this platform version stops getting security
+    /// fixes. Default: CPython's own date for the interpreter's version (<see cref="Runtimes.EndOfSupport"/>).
+    /// </summary>
+    public DateOnly? EndOfSupport { get; init; }
+
     /// <summary>Where it was defined: <c>configuration</c>, <c>pyenv</c>, <c>default</c> or <c>alias of &lt;id&gt;</c>.</summary>
     public string Origin { get; init; } = "configuration";
 

@@ -21,7 +21,8 @@ public sealed partial class SupervisorService(
     IConfiguration configuration,
     TimeProvider time,
     ILoggerFactory loggers,
-    ILogger<SupervisorService> logger) : IHostedService, ISupervisorState, IAsyncDisposable
+    ILogger<SupervisorService> logger,
+    IPoolObserver? observer = null) : IHostedService, ISupervisorState, IAsyncDisposable
 {
     private readonly SemaphoreSlim _reloadGate = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
@@ -74,7 +75,7 @@ public sealed partial class SupervisorService(
         _notify = new WorkerNotifyListener(Path.Combine(_runtimeDirectory, "notify.sock"), loggers.CreateLogger<WorkerNotifyListener>());
         var launchSettings = new WorkerLaunchSettings(_runtimeDirectory, settings.Environment.ToUpperInvariant());
         var launcher = new WorkerLauncher(_notify, launchSettings, loggers.CreateLogger<WorkerLauncher>(), time);
-        _factory = new AppPoolFactory(launcher, new WorkerIdSource(), launchSettings, restartOptions.Value, time, loggers);
+        _factory = new AppPoolFactory(launcher, new WorkerIdSource(), launchSettings, restartOptions.Value, time, loggers, observer);
 
         await ReloadAsync(initial: true);
         _watcher = new AppsDirectoryWatcher(_appsDirectory, () => _ = ReloadAsync(initial: false), time);

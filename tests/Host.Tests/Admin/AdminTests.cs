@@ -34,7 +34,14 @@ public sealed class AdminTests(SharedHostFixture fixture) : IClassFixture<Shared
 
         var metrics = await fixture.Host.Admin.GetStringAsync("/metrics");
         Assert.Contains("pype_http_requests_total{app=\"t\",class=\"dynamic\",status_class=\"2xx\",environment=\"TEST\"}", metrics, StringComparison.Ordinal);
-        Assert.Contains("pype_http_request_duration_seconds_bucket{app=\"t\",class=\"dynamic\",environment=\"TEST\",le=\"2\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("pype_http_request_duration_seconds_bucket{app=\"t\",class=\"dynamic\",status_class=\"2xx\",environment=\"TEST\",le=\"2\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("pype_queue_wait_seconds_count{app=\"t\",environment=\"TEST\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("pype_worker_start_duration_seconds_count{app=\"t\",runtime=\"system\",environment=\"TEST\"} 2", metrics, StringComparison.Ordinal);
+        Assert.Contains("pype_worker_recycles_total{app=\"t\",reason=\"max_requests\",environment=\"TEST\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("pype_worker_resident_memory_bytes{app=\"t\",runtime=\"system\",environment=\"TEST\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("pype_runtime_info{runtime=\"system\",version=\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("pype_runtime_end_of_support_days{runtime=\"system\",environment=\"TEST\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("pype_build_info{version=\"", metrics, StringComparison.Ordinal);
         Assert.Contains("pype_queue_length{app=\"t\",environment=\"TEST\"} 0", metrics, StringComparison.Ordinal);
         Assert.Contains("pype_workers{app=\"t\",runtime=\"system\",state=\"ready\"", metrics, StringComparison.Ordinal);
         Assert.Contains("pype_worker_restarts_total{app=\"t\",reason=\"crash\",environment=\"TEST\"}", metrics, StringComparison.Ordinal);

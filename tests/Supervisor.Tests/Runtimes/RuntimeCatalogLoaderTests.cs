@@ -153,4 +153,33 @@ public sealed class RuntimeCatalogLoaderTests : IDisposable
         Assert.Contains("allowed: Python, PythonPath", error.Message, StringComparison.Ordinal);
         Assert.Null(catalog.Runtimes["311"].Error);
     }
+
+    [Fact(Timeout = 10_000)]
+    public async Task LoadAsync_EndOfSupport_DefaultsToCPythonsDate_AndCanBeConfigured()
+    {
+        var catalog = await LoadAsync(new()
+        {
+            ["PyPE:Runtimes:old:Python"] = FakeInterpreter("python3.9", "3.9.18"),
+            ["PyPE:Runtimes:debian:Python"] = FakeInterpreter("python3.11", "3.11.2"),
+            ["PyPE:Runtimes:debian:EndOfSupport"] = "2028-06-30",
+        });
+
+        Assert.Empty(catalog.Errors);
+        Assert.Equal(new DateOnly(2025, 10, 31), catalog.Runtimes["old"].EndOfSupport);
+        Assert.Equal(new DateOnly(2028, 6, 30), catalog.Runtimes["debian"].EndOfSupport);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task LoadAsync_UnreadableEndOfSupport_IsAConfigurationError()
+    {
+        var catalog = await LoadAsync(new()
+        {
+            ["PyPE:Runtimes:x:Python"] = FakeInterpreter("python3.11", "3.11.2"),
+            ["PyPE:Runtimes:x:EndOfSupport"] = "next year",
+        });
+
+        var error = Assert.Single(catalog.Errors);
+        Assert.Equal("x:EndOfSupport", error.Key);
+        Assert.Contains("yyyy-mm-dd", error.Message, StringComparison.Ordinal);
+    }
 }
