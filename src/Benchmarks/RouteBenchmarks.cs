@@ -40,7 +40,7 @@ public class RouteBenchmarks
     public void RecordRequestMetrics()
     {
         _metrics.RecordQueueWait(0);
-        _metrics.RecordRequest(RequestClass.Dynamic, 200, 0.0123);
+        _metrics.RecordRequest(RequestClass.Dynamic, 200, 0.0123, ResponseOrigin.App);
     }
 
     private sealed class NoSupervisor : ISupervisorState

@@ -33,7 +33,7 @@ internal sealed partial class DispatchMiddleware(
         if (route is null)
         {
             await pages.NotFoundAsync(context);
-            _unrouted.RecordRequest(RequestClass.Static, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            _unrouted.RecordRequest(RequestClass.Static, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalSeconds, ResponseOrigin.Host);
             return;
         }
 
@@ -42,17 +42,22 @@ internal sealed partial class DispatchMiddleware(
             if (RouteTable.IsUnderPrefix(path, mount.UrlPrefix))
             {
                 await mount.Serve(context);
-                route.Metrics.RecordRequest(RequestClass.Static, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalSeconds);
+                route.Metrics.RecordRequest(RequestClass.Static, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalSeconds, ResponseOrigin.Host);
                 return;
             }
         }
 
-        route = await DispatchToWorkerAsync(context, route, path);
-        route.Metrics.RecordRequest(RequestClass.Dynamic, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        var result = await DispatchToWorkerAsync(context, route, path);
+        result.Route.Metrics.RecordRequest(RequestClass.Dynamic, result.Status, Stopwatch.GetElapsedTime(started).TotalSeconds, result.Origin);
     }
 
-    /// <returns>The route that finally handled the request (a deploy may have swapped the app's pool meanwhile).</returns>
-    private async Task<AppRoute> DispatchToWorkerAsync(HttpContext context, AppRoute route, string path)
+    /// <summary>How a dynamic request ended, for the metrics.</summary>
+    /// <param name="Route">The route that finally handled it (a deploy may have swapped the app's pool meanwhile).</param>
+    /// <param name="Origin">Who produced the answer: the app, or the host (rejections, failures of the platform).</param>
+    /// <param name="Status">The status to record: what the client got, or 502/504 for a response that broke off.</param>
+    private readonly record struct DispatchResult(AppRoute Route, ResponseOrigin Origin, int Status);
+
+    private async Task<DispatchResult> DispatchToWorkerAsync(HttpContext context, AppRoute route, string path)
     {
         var body = await RequestBodyBuffer.BufferAsync(context, route.MaxRequestBodyBytes);
         switch (body)
@@ -62,14 +67,14 @@ internal sealed partial class DispatchMiddleware(
                 // The unread rest of the body is not worth reading: close the connection after the answer.
                 context.Response.Headers.Connection = "close";
                 await pages.BodyTooLargeAsync(context);
-                return route;
+                return new(route, ResponseOrigin.Host, context.Response.StatusCode);
             case RequestBodyBuffer.Outcome.Malformed:
                 // Kestrel's own verdict: 400 for bad framing, 408 for a body that arrived too slowly.
                 await pages.BadRequestAsync(context, context.Items[RequestBodyBuffer.FailureStatusKey] as int? ?? StatusCodes.Status400BadRequest);
-                return route;
+                return new(route, ResponseOrigin.Host, context.Response.StatusCode);
             case RequestBodyBuffer.Outcome.ClientGone:
                 context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
-                return route;
+                return new(route, ResponseOrigin.Host, context.Response.StatusCode);
         }
 
         var retried = false;
@@ -91,7 +96,7 @@ internal sealed partial class DispatchMiddleware(
                 }
 
                 await RejectAsync(context, route, slot.Failure);
-                return route;
+                return new(route, ResponseOrigin.Host, context.Response.StatusCode);
             }
 
             var outcome = ForwardOutcome.Failed;
@@ -131,7 +136,14 @@ internal sealed partial class DispatchMiddleware(
 
             if (outcome != ForwardOutcome.RetryElsewhere)
             {
-                return route;
+                return outcome switch
+                {
+                    ForwardOutcome.Done => new(route, ResponseOrigin.App, context.Response.StatusCode),
+                    // A response that broke off after it started still counts as the platform's failure.
+                    ForwardOutcome.WorkerSilent => new(route, ResponseOrigin.Host, StatusCodes.Status504GatewayTimeout),
+                    ForwardOutcome.Failed => new(route, ResponseOrigin.Host, StatusCodes.Status502BadGateway),
+                    _ => new(route, ResponseOrigin.Host, context.Response.StatusCode),
+                };
             }
 
             LogRetrying(route.Pool.App.Name, worker.Id);

@@ -10,22 +10,23 @@ internal sealed class AppMetrics
 {
     private static readonly string[] ClassNames = ["static", "dynamic"];
     private static readonly string[] StatusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+    private static readonly string[] Origins = ["app", "host"];
     private static readonly string[] RejectNames = ["queue_full", "queue_timeout", "request_timeout", "body_too_large", "app_failed", "stopping", "worker_lost"];
 
-    private readonly Counter.Child[][] _requests;
+    private readonly Counter.Child[][][] _requests;
     private readonly Histogram.Child[][] _durations;
     private readonly Counter.Child[] _rejected;
     private readonly Histogram.Child _queueWait;
 
     public AppMetrics(string app, string environment, Counter requests, Histogram durations, Counter rejected, Histogram queueWait)
     {
-        _requests = [.. ClassNames.Select(c => StatusClasses.Select(s => requests.WithLabels(app, c, s, environment)).ToArray())];
+        _requests = [.. ClassNames.Select(c => Origins.Select(o => StatusClasses.Select(s => requests.WithLabels(app, c, s, o, environment)).ToArray()).ToArray())];
         _durations = [.. ClassNames.Select(c => StatusClasses.Select(s => durations.WithLabels(app, c, s, environment)).ToArray())];
         _rejected = [.. RejectNames.Select(r => rejected.WithLabels(app, r, environment))];
         _queueWait = queueWait.WithLabels(app, environment);
     }
 
-    public void RecordRequest(RequestClass requestClass, int statusCode, double seconds)
+    public void RecordRequest(RequestClass requestClass, int statusCode, double seconds, ResponseOrigin origin)
     {
         var statusClass = (uint)(statusCode / 100) - 1;
         if (statusClass > 4)
@@ -33,7 +34,7 @@ internal sealed class AppMetrics
             statusClass = 4;
         }
 
-        _requests[(int)requestClass][statusClass].Inc();
+        _requests[(int)requestClass][(int)origin][statusClass].Inc();
         _durations[(int)requestClass][statusClass].Observe(seconds);
     }
 

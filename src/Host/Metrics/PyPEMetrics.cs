@@ -55,8 +55,9 @@ internal sealed class PyPEMetrics
         Registry = registry.Registry;
         var factory = registry.Factory;
 
-        _requests = factory.CreateCounter("pype_http_requests_total", "HTTP requests answered, by app, class (static|dynamic) and status class.",
-            new CounterConfiguration { LabelNames = ["app", "class", "status_class", "environment"] });
+        _requests = factory.CreateCounter("pype_http_requests_total",
+            "HTTP requests answered, by app, class (static|dynamic), status class and origin (app: the app's answer; host: the platform's, e.g. a rejection or a dead worker).",
+            new CounterConfiguration { LabelNames = ["app", "class", "status_class", "origin", "environment"] });
         _durations = factory.CreateHistogram("pype_http_request_duration_seconds", "Time from request arrival to the end of the response, by app, class and status class.",
             new HistogramConfiguration { LabelNames = ["app", "class", "status_class", "environment"], Buckets = DurationBuckets });
         _rejected = factory.CreateCounter("pype_requests_rejected_total", "Requests the host answered itself with an error, by reason.",

@@ -33,7 +33,7 @@ public sealed class AdminTests(SharedHostFixture fixture) : IClassFixture<Shared
         }
 
         var metrics = await fixture.Host.Admin.GetStringAsync("/metrics");
-        Assert.Contains("pype_http_requests_total{app=\"t\",class=\"dynamic\",status_class=\"2xx\",environment=\"TEST\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("pype_http_requests_total{app=\"t\",class=\"dynamic\",status_class=\"2xx\",origin=\"app\",environment=\"TEST\"}", metrics, StringComparison.Ordinal);
         Assert.Contains("pype_http_request_duration_seconds_bucket{app=\"t\",class=\"dynamic\",status_class=\"2xx\",environment=\"TEST\",le=\"2\"}", metrics, StringComparison.Ordinal);
         Assert.Contains("pype_queue_wait_seconds_count{app=\"t\",environment=\"TEST\"}", metrics, StringComparison.Ordinal);
         Assert.Contains("pype_worker_start_duration_seconds_count{app=\"t\",runtime=\"system\",environment=\"TEST\"} 2", metrics, StringComparison.Ordinal);

@@ -97,4 +97,33 @@ public sealed class QueueTests
         using var response = await next;
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Metrics_TellTheAppsOwnErrors_FromThePlatformsFailures()
+    {
+        await using var host = await TestHost.StartAsync([new TestApp("blame") { Pool = new() { ["minWorkers"] = 1, ["maxWorkers"] = 1, ["maxQueue"] = 0 } }]);
+        await host.WaitForReadyWorkersAsync("blame", 1);
+
+        using (var appError = await host.Client.GetAsync("/apps/blame/exception"))
+        {
+            Assert.Equal(HttpStatusCode.InternalServerError, appError.StatusCode);
+        }
+
+        var busy = host.Client.GetAsync("/apps/blame/slow?ms=800");
+        await Wait.UntilAsync(async () => (await host.AppStatusAsync("blame")).GetProperty("workers")[0].GetProperty("inFlight").GetInt32() == 1,
+            TimeSpan.FromSeconds(10), "the worker is busy");
+        using (var refused = await host.Client.GetAsync("/apps/blame/pid"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        }
+
+        using (await busy)
+        {
+        }
+
+        var metrics = await host.Admin.GetStringAsync("/metrics");
+        Assert.Contains("pype_http_requests_total{app=\"blame\",class=\"dynamic\",status_class=\"5xx\",origin=\"app\",environment=\"TEST\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("pype_http_requests_total{app=\"blame\",class=\"dynamic\",status_class=\"5xx\",origin=\"host\",environment=\"TEST\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("pype_http_requests_total{app=\"blame\",class=\"dynamic\",status_class=\"2xx\",origin=\"app\",environment=\"TEST\"} 1", metrics, StringComparison.Ordinal);
+    }
 }
