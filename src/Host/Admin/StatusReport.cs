@@ -7,7 +7,7 @@ internal sealed record StatusReport(
     IReadOnlyList<AppStatus> Apps,
     IReadOnlyDictionary<string, IReadOnlyList<string>> RejectedApps);
 
-internal sealed record HostStatus(int Pid, string Version, string Environment, DateTimeOffset StartedAt, double UptimeSeconds, long MemoryBytes, string AppsDirectory);
+internal sealed record HostStatus(int Pid, string Version, string Environment, DateTimeOffset StartedAt, double UptimeSeconds, long MemoryBytes, string AppsDirectory, string SloLedger, string? SloLedgerError);
 
 internal sealed record RuntimeStatus(string Id, string Python, string? Version, IReadOnlyList<string> PythonPath, string Origin, string? Error, DateOnly? EndOfSupport);
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using PyPE.Host.Slo;
 using PyPE.Supervisor;
 using PyPE.Supervisor.Pools;
 using PyPE.Supervisor.Processes;
@@ -8,7 +9,7 @@ using PyPE.Supervisor.Supervision;
 namespace PyPE.Host.Admin;
 
 /// <summary>Reads the supervisor's current snapshot into a <see cref="StatusReport"/>.</summary>
-internal sealed class StatusReportBuilder(SupervisorService supervisor, IConfiguration configuration, TimeProvider time)
+internal sealed class StatusReportBuilder(SupervisorService supervisor, SloLedgerService ledger, IConfiguration configuration, TimeProvider time)
 {
     private static readonly DateTimeOffset ProcessStartedAt = Process.GetCurrentProcess().StartTime.ToUniversalTime();
     private static readonly string Version = typeof(StatusReportBuilder).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
@@ -24,7 +25,9 @@ internal sealed class StatusReportBuilder(SupervisorService supervisor, IConfigu
             ProcessStartedAt,
             (now - ProcessStartedAt).TotalSeconds,
             ProcessMemory.ResidentBytes(Environment.ProcessId) ?? 0,
-            supervisor.AppsDirectory);
+            supervisor.AppsDirectory,
+            ledger.Path,
+            ledger.Error);
         var runtimes = snapshot.Runtimes.Runtimes.Values
             .OrderBy(r => r.Id, StringComparer.Ordinal)
             .Select(r => new RuntimeStatus(r.Id, r.Python, r.Version, r.PythonPath, r.Origin, r.Error, r.EndOfSupport))

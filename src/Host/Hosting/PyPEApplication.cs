@@ -3,6 +3,7 @@ using PyPE.Host.Dispatch;
 using PyPE.Host.Logging;
 using PyPE.Host.Metrics;
 using PyPE.Host.Routing;
+using PyPE.Host.Slo;
 using PyPE.Host.Systemd;
 
 namespace PyPE.Host.Hosting;
@@ -20,6 +21,7 @@ public static class PyPEApplication
         builder.Services.AddAppRouting(builder.Configuration);
         builder.Services.AddDispatch();
         builder.Services.AddPyPEMetrics(builder.Configuration);
+        builder.Services.AddSloLedger(builder.Configuration);
         builder.Services.AddAdminListener(builder.Configuration);
         builder.Services.AddSystemdIntegration();
         configure?.Invoke(builder);

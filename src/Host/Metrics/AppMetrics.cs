@@ -1,4 +1,5 @@
 using Prometheus;
+using PyPE.Host.Slo;
 
 namespace PyPE.Host.Metrics;
 
@@ -17,9 +18,11 @@ internal sealed class AppMetrics
     private readonly Histogram.Child[][] _durations;
     private readonly Counter.Child[] _rejected;
     private readonly Histogram.Child _queueWait;
+    private readonly SloCounters _slo;
 
-    public AppMetrics(string app, string environment, Counter requests, Histogram durations, Counter rejected, Histogram queueWait)
+    public AppMetrics(string app, string environment, Counter requests, Histogram durations, Counter rejected, Histogram queueWait, SloCounters slo)
     {
+        _slo = slo;
         _requests = [.. ClassNames.Select(c => Origins.Select(o => StatusClasses.Select(s => requests.WithLabels(app, c, s, o, environment)).ToArray()).ToArray())];
         _durations = [.. ClassNames.Select(c => StatusClasses.Select(s => durations.WithLabels(app, c, s, environment)).ToArray())];
         _rejected = [.. RejectNames.Select(r => rejected.WithLabels(app, r, environment))];
@@ -35,6 +38,7 @@ internal sealed class AppMetrics
         }
 
         _requests[(int)requestClass][(int)origin][statusClass].Inc();
+        _slo.Record(requestClass, statusCode, seconds, origin);
         _durations[(int)requestClass][statusClass].Observe(seconds);
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Reflection;
 using Prometheus;
+using PyPE.Host.Slo;
 using PyPE.Supervisor.Pools;
 using PyPE.Supervisor.Supervision;
 using PyPE.Supervisor.Workers;
@@ -47,8 +48,11 @@ internal sealed class PyPEMetrics
     private HashSet<(string App, string Runtime)> _seenApps = [];
     private HashSet<(string Runtime, string Version, string Origin)> _seenRuntimes = [];
 
-    public PyPEMetrics(MetricsRegistry registry, ISupervisorState supervisor, IConfiguration configuration, TimeProvider time)
+    private readonly SloCounterSet _slo;
+
+    public PyPEMetrics(MetricsRegistry registry, ISupervisorState supervisor, IConfiguration configuration, TimeProvider time, SloCounterSet slo)
     {
+        _slo = slo;
         _supervisor = supervisor;
         _time = time;
         _environment = EnvironmentOf(configuration);
@@ -96,7 +100,7 @@ internal sealed class PyPEMetrics
     public static string EnvironmentOf(IConfiguration configuration) => (configuration["PyPE:Environment"] ?? "TEST").ToUpperInvariant();
 
     public AppMetrics ForApp(string app) =>
-        _apps.GetOrAdd(app, static (name, self) => new AppMetrics(name, self._environment, self._requests, self._durations, self._rejected, self._queueWait), this);
+        _apps.GetOrAdd(app, static (name, self) => new AppMetrics(name, self._environment, self._requests, self._durations, self._rejected, self._queueWait, self._slo.ForApp(name)), this);
 
     private void Collect()
     {

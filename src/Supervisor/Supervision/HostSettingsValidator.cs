@@ -19,6 +19,7 @@ internal static class HostSettingsValidator
         ["Runtimes"] = [],
         ["Admin"] = ["Urls"],
         ["Restarts"] = ["InitialDelay", "MaxDelay", "StableUptime", "BreakerThreshold", "BreakerCooldown"],
+        ["Slo"] = ["Database", "RetentionDays"],
     };
 
     public static List<ConfigError> Validate(IConfiguration configuration, PyPEOptions settings, string appsDirectory)

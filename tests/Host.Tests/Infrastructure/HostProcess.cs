@@ -58,6 +58,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
                 "--PyPE:Admin:Urls=http://127.0.0.1:0",
                 $"--PyPE:AppsDirectory={apps}",
                 $"--PyPE:RuntimeDirectory={runtimeDirectory}",
+                $"--PyPE:Slo:Database={Path.Combine(root, "slo.db")}",
             },
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -40,9 +40,9 @@ internal sealed class TestHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestHost> StartAsync(IEnumerable<TestApp> apps, IEnumerable<string>? extraArgs = null, IEnumerable<(string Name, string Json)>? rawAppFiles = null)
+    public static async Task<TestHost> StartAsync(IEnumerable<TestApp> apps, IEnumerable<string>? extraArgs = null, IEnumerable<(string Name, string Json)>? rawAppFiles = null, string? root = null)
     {
-        var root = Directory.CreateTempSubdirectory("pype-test-").FullName;
+        root ??= Directory.CreateTempSubdirectory("pype-test-").FullName;
         var appsDirectory = Directory.CreateDirectory(Path.Combine(root, "apps.d")).FullName;
         foreach (var testApp in apps)
         {
@@ -65,6 +65,7 @@ internal sealed class TestHost : IAsyncDisposable
             "--PyPE:Restarts:InitialDelay=00:00:00.050",
             "--PyPE:Restarts:MaxDelay=00:00:00.500",
             "--Serilog:MinimumLevel:Default=Warning",
+            $"--PyPE:Slo:Database={Path.Combine(root, "slo.db")}",
             .. extraArgs ?? [],
         ];
         var app = PyPEApplication.Build(args);
@@ -98,6 +99,9 @@ internal sealed class TestHost : IAsyncDisposable
             .Select(w => w.GetProperty("pid").GetInt32())];
     }
 
+    /// <summary>Keep <see cref="Root"/> (the apps directory and the SLO ledger) after the host stops, to start another on it.</summary>
+    public bool KeepRoot { get; set; }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
@@ -111,7 +115,10 @@ internal sealed class TestHost : IAsyncDisposable
         var left = WorkerProcesses.Under(RuntimeDirectory);
         try
         {
-            Directory.Delete(Root, recursive: true);
+            if (!KeepRoot)
+            {
+                Directory.Delete(Root, recursive: true);
+            }
         }
         catch (IOException)
         {

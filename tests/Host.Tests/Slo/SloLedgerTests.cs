@@ -1,0 +1,100 @@
+using System.Net;
+using Microsoft.Data.Sqlite;
+using PyPE.Host.Slo;
+using PyPE.Host.Tests.Infrastructure;
+
+namespace PyPE.Host.Tests.Slo;
+
+public sealed class SloLedgerTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("pype-slo-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact(Timeout = 30_000)]
+    public async Task Ledger_AddsMinutes_SumsWindows_AndPrunes()
+    {
+        await Task.Yield();
+        var path = Path.Combine(_folder, "ledger.db");
+        using (var ledger = SloLedger.Open(path))
+        {
+            ledger.Add(100, [("a", new SloCounts(10, 1, 2, 8, 7, 2)), ("b", new SloCounts(5, 0, 0, 5, 5, 0))]);
+            // The same minute again (a restart within the minute, a retried write) adds to it.
+            ledger.Add(100, [("a", new SloCounts(1, 0, 0, 1, 1, 0))]);
+            ledger.Add(101, [("a", new SloCounts(4, 0, 1, 4, 3, 0))]);
+        }
+
+        using var reopened = SloLedger.Open(path);
+        var totals = reopened.Totals(100, 102);
+        Assert.Equal(new SloCounts(15, 1, 3, 13, 11, 2), totals["a"]);
+        Assert.Equal(new SloCounts(5, 0, 0, 5, 5, 0), totals["b"]);
+        Assert.Equal(new SloCounts(11, 1, 2, 9, 8, 2), reopened.Totals(100, 101)["a"]);
+
+        Assert.Equal(2, reopened.Prune(101));
+        Assert.False(reopened.Totals(0, 101).ContainsKey("a"));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Ledger_OnACorruptFile_RefusesToOpen()
+    {
+        var path = Path.Combine(_folder, "corrupt.db");
+        await File.WriteAllTextAsync(path, string.Concat(Enumerable.Repeat("this is not a database ", 200)));
+        Assert.Throws<SqliteException>(() => SloLedger.Open(path));
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task Counts_SurviveAHostRestart_AndAGracefulStopLosesNothing()
+    {
+        var root = Directory.CreateTempSubdirectory("pype-slo-host-").FullName;
+        try
+        {
+            var app = new TestApp("ledger");
+            await using (var first = await TestHost.StartAsync([app], root: root))
+            {
+                first.KeepRoot = true;
+                await SendAsync(first, "/apps/ledger/health", 7);
+                await SendAsync(first, "/apps/ledger/exception", 2);
+            }
+
+            await using (var second = await TestHost.StartAsync([app], root: root))
+            {
+                second.KeepRoot = true;
+                await SendAsync(second, "/apps/ledger/health", 5);
+            }
+
+            using var ledger = SloLedger.Open(Path.Combine(root, "slo.db"));
+            var counts = ledger.Totals(0, long.MaxValue)["ledger"];
+            Assert.Equal(14, counts.Requests);
+            Assert.Equal(2, counts.AppErrors);
+            Assert.Equal(0, counts.PlatformErrors);
+            Assert.Equal(14, counts.Dynamic);
+            Assert.Equal(14, counts.DynamicFast);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task CorruptLedgerFile_IsReported_AndTheHostKeepsServing()
+    {
+        var root = Directory.CreateTempSubdirectory("pype-slo-corrupt-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(root, "slo.db"), string.Concat(Enumerable.Repeat("garbage ", 1000)));
+        await using var host = await TestHost.StartAsync([new TestApp("serving")], root: root);
+
+        await SendAsync(host, "/apps/serving/health", 3);
+
+        var status = await host.StatusAsync();
+        Assert.Contains("cannot open the SLO ledger", status.GetProperty("host").GetProperty("sloLedgerError").GetString(), StringComparison.Ordinal);
+    }
+
+    private static async Task SendAsync(TestHost host, string path, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            using var response = await host.Client.GetAsync(path);
+            Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.InternalServerError, $"{path}: {response.StatusCode}");
+        }
+    }
+}
