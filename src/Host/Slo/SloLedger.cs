@@ -111,6 +111,20 @@ internal sealed class SloLedger : IDisposable
         return totals;
     }
 
+    /// <summary>The busiest minute in [<paramref name="fromMinute"/>, <paramref name="toMinute"/>), all apps together: (static, dynamic) requests.</summary>
+    public (long Static, long Dynamic) PeakMinute(long fromMinute, long toMinute)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = """
+            SELECT coalesce(max(s), 0), coalesce(max(d), 0) FROM (
+                SELECT sum(static) AS s, sum(dynamic) AS d FROM slo_minutes WHERE minute >= $from AND minute < $to GROUP BY minute);
+            """;
+        command.Parameters.AddWithValue("$from", fromMinute);
+        command.Parameters.AddWithValue("$to", toMinute);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (reader.GetInt64(0), reader.GetInt64(1)) : (0, 0);
+    }
+
     /// <summary>Deletes the minutes before <paramref name="beforeMinute"/>; returns how many rows went.</summary>
     public int Prune(long beforeMinute)
     {

@@ -75,6 +75,46 @@ internal sealed partial class SloLedgerService(
         }
     }
 
+    /// <summary>
+    /// Counts of the last <paramref name="minutes"/> minutes per app, the unwritten current minute included,
+    /// and the busiest minute; <c>Complete</c> is false when the ledger could not be read (in-memory counts only).
+    /// </summary>
+    public SloWindow Window(long minutes)
+    {
+        lock (_lock)
+        {
+            var to = CurrentMinute();
+            var from = to - minutes + 1;
+            Dictionary<string, SloCounts>? stored = null;
+            (long Static, long Dynamic) peak = (0, 0);
+            try
+            {
+                stored = _ledger?.Totals(from, to + 1);
+                peak = _ledger?.PeakMinute(from, to + 1) ?? (0, 0);
+            }
+            catch (SqliteException ex)
+            {
+                LogReadFailed(Path, ex.Message);
+            }
+
+            var totals = stored ?? new Dictionary<string, SloCounts>(StringComparer.Ordinal);
+            var pendingStatic = 0L;
+            var pendingDynamic = 0L;
+            foreach (var (app, appCounters) in counters.All)
+            {
+                var pending = appCounters.Read() - _written.GetValueOrDefault(app);
+                if (!pending.IsEmpty)
+                {
+                    totals[app] = totals.GetValueOrDefault(app) + pending;
+                    pendingStatic += pending.Static;
+                    pendingDynamic += pending.Dynamic;
+                }
+            }
+
+            return new SloWindow(minutes, totals, Math.Max(peak.Static, pendingStatic), Math.Max(peak.Dynamic, pendingDynamic), stored is not null);
+        }
+    }
+
     public long CurrentMinute() => time.GetUtcNow().ToUnixTimeSeconds() / 60;
 
     private void FlushEndedMinute()

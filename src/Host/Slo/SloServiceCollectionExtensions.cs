@@ -8,6 +8,7 @@ internal static class SloServiceCollectionExtensions
         services.Configure<SloOptions>(configuration.GetSection(SloOptions.SectionName));
         services.AddSingleton<SloCounterSet>();
         services.AddSingleton<SloLedgerService>();
+        services.AddSingleton<SloReportBuilder>();
         services.AddHostedService(sp => sp.GetRequiredService<SloLedgerService>());
         return services;
     }
