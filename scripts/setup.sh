@@ -3,7 +3,7 @@
 # Safe to run again; run by ./run.sh and ./test.sh. Debian/Ubuntu (apt) only.
 set -euo pipefail
 
-packages=(python3 python3-django systemd)
+packages=(python3 python3-django systemd prometheus)
 
 missing=()
 for package in "${packages[@]}"; do
