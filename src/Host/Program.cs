@@ -1,5 +1,12 @@
 using Microsoft.Extensions.Options;
+using PyPE.Host.Cli;
 using PyPE.Host.Hosting;
+
+// `PyPE.Host status [--admin URL]`: the terminal view of a running host.
+if (args.Length > 0 && args[0] == StatusCommand.Name)
+{
+    return await StatusCommand.RunAsync(args, Console.Out, Console.Error);
+}
 
 // The host's table of contents is PyPEApplication.Build: logging, supervisor, routing, dispatch, metrics,
 // admin listener and systemd integration, one line each. Tests build the very same host.
