@@ -112,11 +112,20 @@ class Worker(object):
     def wait_ready(self, timeout=20.0):
         if self.notify is None:
             deadline = time.monotonic() + timeout
-            while not os.path.exists(self.sock_path):
+            # The file appears at bind(), before listen(): wait until a connection is actually accepted.
+            while True:
                 check(self.proc.poll() is None, "worker exited with %s" % self.proc.returncode)
-                check(time.monotonic() < deadline, "socket did not appear")
+                check(time.monotonic() < deadline, "socket did not start accepting")
+                if os.path.exists(self.sock_path):
+                    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                    try:
+                        probe.connect(self.sock_path)
+                        return {}
+                    except OSError:
+                        pass
+                    finally:
+                        probe.close()
                 time.sleep(0.02)
-            return {}
         msg = self.wait_notify(timeout)
         check(msg.get("READY") == "1", "expected READY=1, got %r; log: %s" % (msg, self.log_tail()))
         check(msg.get("WORKER") == self.id, "WORKER=%r, expected %r" % (msg.get("WORKER"), self.id))
