@@ -45,7 +45,10 @@ public sealed partial class SupervisorService(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Every option is bound (and so checked) before anything is created: a bad value must not leave a
+        // runtime folder or socket behind.
         var settings = options.Value;
+        var restarts = restartOptions.Value;
         _appsDirectory = Path.GetFullPath(settings.AppsDirectory ?? Path.Combine(AppContext.BaseDirectory, "samples", "apps.d"));
         var hostErrors = HostSettingsValidator.Validate(configuration, settings, _appsDirectory);
         if (hostErrors.Count > 0)
@@ -72,13 +75,22 @@ public sealed partial class SupervisorService(
         }
 
         _runtimeDirectory = RuntimeDirectory.Resolve(settings.RuntimeDirectory);
-        _notify = new WorkerNotifyListener(Path.Combine(_runtimeDirectory, "notify.sock"), loggers.CreateLogger<WorkerNotifyListener>());
-        var launchSettings = new WorkerLaunchSettings(_runtimeDirectory, settings.Environment.ToUpperInvariant());
-        var launcher = new WorkerLauncher(_notify, launchSettings, loggers.CreateLogger<WorkerLauncher>(), time);
-        _factory = new AppPoolFactory(launcher, new WorkerIdSource(), launchSettings, restartOptions.Value, time, loggers, observer);
+        try
+        {
+            _notify = new WorkerNotifyListener(Path.Combine(_runtimeDirectory, "notify.sock"), loggers.CreateLogger<WorkerNotifyListener>());
+            var launchSettings = new WorkerLaunchSettings(_runtimeDirectory, settings.Environment.ToUpperInvariant());
+            var launcher = new WorkerLauncher(_notify, launchSettings, loggers.CreateLogger<WorkerLauncher>(), time);
+            _factory = new AppPoolFactory(launcher, new WorkerIdSource(), launchSettings, restarts, time, loggers, observer);
 
-        await ReloadAsync(initial: true);
-        _watcher = new AppsDirectoryWatcher(_appsDirectory, () => _ = ReloadAsync(initial: false), time);
+            await ReloadAsync(initial: true);
+            _watcher = new AppsDirectoryWatcher(_appsDirectory, () => _ = ReloadAsync(initial: false), time);
+        }
+        catch
+        {
+            // The host will not call StopAsync for a service that failed to start: undo what was created.
+            await StopAsync(CancellationToken.None);
+            throw;
+        }
     }
 
     /// <summary>Re-reads the apps directory now (the watcher does this by itself on changes).</summary>
