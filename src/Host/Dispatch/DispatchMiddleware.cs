@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Http.Features;
 using PyPE.Host.Metrics;
 using PyPE.Host.Routing;
 using PyPE.Supervisor.Pools;
-using PyPE.Supervisor.Processes;
 using PyPE.Supervisor.Workers;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -222,7 +221,7 @@ internal sealed partial class DispatchMiddleware(
             return ForwardOutcome.ClientGone;
         }
 
-        return !retried && await MayRetryAsync(context, worker, error, body) ? ForwardOutcome.RetryElsewhere : ForwardOutcome.Failed;
+        return !retried && await MayRetryAsync(context, route.Pool, worker, error, body) ? ForwardOutcome.RetryElsewhere : ForwardOutcome.Failed;
     }
 
     /// <summary>
@@ -234,7 +233,7 @@ internal sealed partial class DispatchMiddleware(
     /// OPTIONS) are resent then; and since the HTTP client itself silently resends a body-less request once
     /// when a reused connection closes early, a refusal proves "never got it" only for requests with a body.
     /// </summary>
-    private static async ValueTask<bool> MayRetryAsync(HttpContext context, Worker worker, ForwarderError error, RequestBodyBuffer.Outcome body)
+    private static async ValueTask<bool> MayRetryAsync(HttpContext context, AppPool pool, Worker worker, ForwarderError error, RequestBodyBuffer.Outcome body)
     {
         if (error != ForwarderError.Request || context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
         {
@@ -248,7 +247,7 @@ internal sealed partial class DispatchMiddleware(
             return safe || body == RequestBodyBuffer.Outcome.Buffered;
         }
 
-        return safe && await IsDeadAsync(worker);
+        return safe && await IsDeadAsync(pool, worker);
     }
 
     /// <summary>
@@ -256,9 +255,9 @@ internal sealed partial class DispatchMiddleware(
     /// it exited, so a connection can fail while the process still looks alive for a moment: on this failure
     /// path only, give its exit a short, bounded time to show.
     /// </summary>
-    private static async ValueTask<bool> IsDeadAsync(Worker worker)
+    private static async ValueTask<bool> IsDeadAsync(AppPool pool, Worker worker)
     {
-        if (worker.Exited.IsCompleted || !ProcessSignals.IsAlive(worker.Pid))
+        if (!pool.IsRunning(worker))
         {
             return true;
         }
@@ -270,7 +269,7 @@ internal sealed partial class DispatchMiddleware(
         }
         catch (TimeoutException)
         {
-            return !ProcessSignals.IsAlive(worker.Pid);
+            return !pool.IsRunning(worker);
         }
     }
 

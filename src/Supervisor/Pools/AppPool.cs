@@ -121,6 +121,9 @@ public sealed partial class AppPool : IAsyncDisposable
         Post(new PoolSignal.Unreachable(worker));
     }
 
+    /// <summary>True while <paramref name="worker"/>'s process exists and has not exited (not even as a zombie).</summary>
+    public bool IsRunning(Worker worker) => _launcher.IsRunning(worker);
+
     /// <summary>Stops routing, lets requests in hand finish, then stops every worker (SIGTERM, grace, SIGKILL).</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -180,21 +180,6 @@ public sealed class WorkerDispatcher
         }
     }
 
-    /// <summary>Requests in hand across all workers (routable or draining ones counted by their owners).</summary>
-    public int InFlight
-    {
-        get
-        {
-            var total = 0;
-            foreach (var worker in Volatile.Read(ref _routable))
-            {
-                total += worker.InFlight;
-            }
-
-            return total;
-        }
-    }
-
     private Worker? TryTakeSlot()
     {
         var workers = _routable;

@@ -77,7 +77,4 @@ public static partial class ProcessSignals
             return false;
         }
     }
-
-    /// <summary>True when any process of the group led by <paramref name="pid"/> exists.</summary>
-    public static bool GroupExists(int pid) => pid > 1 && (Kill(-pid, 0) == 0 || Marshal.GetLastPInvokeError() != ESRCH);
 }

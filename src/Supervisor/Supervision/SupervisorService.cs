@@ -2,7 +2,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Primitives;
 using PyPE.Supervisor.Apps;
 using PyPE.Supervisor.Pools;
 using PyPE.Supervisor.Runtimes;
@@ -27,7 +26,6 @@ public sealed partial class SupervisorService(
     private readonly SemaphoreSlim _reloadGate = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private SupervisorSnapshot _current = SupervisorSnapshot.Empty;
-    private CancellationTokenSource _changeSource = new();
     private Dictionary<string, AppPool> _pools = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _deployErrors = new(StringComparer.Ordinal);
     private readonly List<Task> _retiring = [];
@@ -258,17 +256,9 @@ public sealed partial class SupervisorService(
         }
     }
 
-    private void Publish(Dictionary<string, AppPool> pools, IReadOnlyDictionary<string, IReadOnlyList<ConfigError>> rejected)
-    {
-        var source = new CancellationTokenSource();
-        var snapshot = new SupervisorSnapshot(
-            [.. pools.Values.OrderBy(p => p.App.Name, StringComparer.Ordinal)], rejected, new Dictionary<string, string>(_deployErrors, StringComparer.Ordinal),
-            _runtimes, new CancellationChangeToken(source.Token));
-        Volatile.Write(ref _current, snapshot);
-        var previous = Interlocked.Exchange(ref _changeSource, source);
-        previous.Cancel();
-        previous.Dispose();
-    }
+    private void Publish(Dictionary<string, AppPool> pools, IReadOnlyDictionary<string, IReadOnlyList<ConfigError>> rejected) =>
+        Volatile.Write(ref _current, new SupervisorSnapshot(
+            [.. pools.Values.OrderBy(p => p.App.Name, StringComparer.Ordinal)], rejected, new Dictionary<string, string>(_deployErrors, StringComparer.Ordinal), _runtimes));
 
     public async ValueTask DisposeAsync()
     {
@@ -282,6 +272,5 @@ public sealed partial class SupervisorService(
         _watcher?.Dispose();
         _stopping.Dispose();
         _reloadGate.Dispose();
-        _changeSource.Dispose();
     }
 }

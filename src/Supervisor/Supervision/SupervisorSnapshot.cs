@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Primitives;
 using PyPE.Supervisor.Apps;
 using PyPE.Supervisor.Pools;
 using PyPE.Supervisor.Runtimes;
@@ -6,19 +5,18 @@ using PyPE.Supervisor.Runtimes;
 namespace PyPE.Supervisor.Supervision;
 
 /// <summary>
-/// The live app set at one moment, immutable. A new snapshot replaces it atomically on every change and
-/// the old one's <see cref="ChangeToken"/> fires, the way YARP's in-memory config provider publishes.
+/// The live app set at one moment, immutable. A new snapshot replaces it atomically on every change;
+/// readers (routing, status, metrics) compare references to notice.
 /// </summary>
 public sealed class SupervisorSnapshot(
     IReadOnlyList<AppPool> pools,
     IReadOnlyDictionary<string, IReadOnlyList<ConfigError>> rejectedApps,
     IReadOnlyDictionary<string, string> deployErrors,
-    RuntimeCatalog runtimes,
-    IChangeToken changeToken)
+    RuntimeCatalog runtimes)
 {
     public static readonly SupervisorSnapshot Empty = new(
         [], new Dictionary<string, IReadOnlyList<ConfigError>>(), new Dictionary<string, string>(),
-        new RuntimeCatalog(new Dictionary<string, RuntimeDefinition>(), []), new CancellationChangeToken(CancellationToken.None));
+        new RuntimeCatalog(new Dictionary<string, RuntimeDefinition>(), []));
 
     /// <summary>One pool per routed app.</summary>
     public IReadOnlyList<AppPool> Pools { get; } = pools;
@@ -30,6 +28,4 @@ public sealed class SupervisorSnapshot(
     public IReadOnlyDictionary<string, string> DeployErrors { get; } = deployErrors;
 
     public RuntimeCatalog Runtimes { get; } = runtimes;
-
-    public IChangeToken ChangeToken { get; } = changeToken;
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace PyPE.Supervisor.Workers;
 
 /// <summary>
@@ -108,7 +106,4 @@ public sealed class Worker
     public TimeSpan Uptime(TimeProvider time) => ReadyAt is { } ready ? time.GetUtcNow() - ready : TimeSpan.Zero;
 
     public override string ToString() => $"{Id} (pid {Pid}, {State})";
-
-    [Conditional("DEBUG")]
-    internal void AssertRoutable() => Debug.Assert(_state == WorkerState.Ready, $"{Id} is {_state}, not routable");
 }

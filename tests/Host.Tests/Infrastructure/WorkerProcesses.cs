@@ -1,4 +1,5 @@
 using System.Globalization;
+using PyPE.Supervisor.Processes;
 
 namespace PyPE.Host.Tests.Infrastructure;
 
@@ -19,7 +20,7 @@ internal static class WorkerProcesses
             try
             {
                 var environ = File.ReadAllText(Path.Combine(dir, "environ"));
-                if (environ.Contains(marker, StringComparison.Ordinal) && !IsZombie(dir))
+                if (environ.Contains(marker, StringComparison.Ordinal) && IsAlive(pid))
                 {
                     found.Add(pid);
                 }
@@ -35,23 +36,6 @@ internal static class WorkerProcesses
         return found;
     }
 
-    public static bool IsAlive(int pid)
-    {
-        var dir = "/proc/" + pid.ToString(CultureInfo.InvariantCulture);
-        return Directory.Exists(dir) && !IsZombie(dir);
-    }
-
-    private static bool IsZombie(string procDir)
-    {
-        try
-        {
-            var stat = File.ReadAllText(Path.Combine(procDir, "stat"));
-            var close = stat.LastIndexOf(')');
-            return close > 0 && close + 2 < stat.Length && stat[close + 2] is 'Z' or 'X';
-        }
-        catch (IOException)
-        {
-            return true;
-        }
-    }
+    /// <summary>The host's own check: the process exists and is not a zombie.</summary>
+    public static bool IsAlive(int pid) => ProcessSignals.IsAlive(pid);
 }
