@@ -26,7 +26,7 @@ internal sealed class ActivityRecordingStream(Stream inner, Worker worker) : Str
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var read = await inner.ReadAsync(buffer, cancellationToken);
-        worker.LastReceivedTimestamp = Stopwatch.GetTimestamp();
+        Stamp(read);
         return read;
     }
 
@@ -36,8 +36,21 @@ internal sealed class ActivityRecordingStream(Stream inner, Worker worker) : Str
     public override int Read(byte[] buffer, int offset, int count)
     {
         var read = inner.Read(buffer, offset, count);
-        worker.LastReceivedTimestamp = Stopwatch.GetTimestamp();
+        Stamp(read);
         return read;
+    }
+
+    /// <summary>
+    /// Only bytes count. A read that returns 0 is no sign of life: the HTTP client's zero-byte reads (waiting for
+    /// data without a buffer) also complete with 0 when a timeout disposes the connection, and a stamp then would
+    /// make a silent worker look as if it had just sent something.
+    /// </summary>
+    private void Stamp(int read)
+    {
+        if (read > 0)
+        {
+            worker.LastReceivedTimestamp = Stopwatch.GetTimestamp();
+        }
     }
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
