@@ -3,7 +3,7 @@
 # Safe to run again; run by ./run.sh and ./test.sh. Debian/Ubuntu (apt) only.
 set -euo pipefail
 
-packages=(python3 python3-django systemd prometheus)
+packages=(python3 python3-django systemd prometheus prometheus-alertmanager chromium)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -18,7 +18,7 @@ public class RouteBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var metrics = new PyPEMetrics(new MetricsRegistry(), new NoSupervisor(), new ConfigurationBuilder().Build(), TimeProvider.System, new PyPE.Host.Slo.SloCounterSet());
+        var metrics = new PyPEMetrics(new MetricsRegistry(), new NoSupervisor(), new ConfigurationBuilder().Build(), TimeProvider.System, new PyPE.Host.Slo.SloCounterSet(), PyPE.Host.Slo.MaintenanceSchedule.None);
         _metrics = metrics.ForApp("bench");
         var routes = Enumerable.Range(0, 50)
             .Select(i => BenchmarkApps.App($"app{i}", $"/apps/app{i}", i % 5 == 0 ? [$"host{i}.example.edu"] : []))

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
 using PyPE.Host.Metrics;
+using PyPE.Host.Probes;
 using PyPE.Host.Routing;
 using PyPE.Supervisor.Pools;
 using PyPE.Supervisor.Workers;
@@ -17,6 +18,7 @@ internal sealed partial class DispatchMiddleware(
     RouteTableProvider routes,
     IHttpForwarder forwarder,
     PyPEMetrics metrics,
+    SyntheticProbeMarker probes,
     ErrorPages pages,
     ILogger<DispatchMiddleware> logger)
 {
@@ -27,12 +29,18 @@ internal sealed partial class DispatchMiddleware(
     public async Task InvokeAsync(HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
+        // The host's own synthetic probes have their own SLI; they are not counted as requests.
+        var counted = !probes.TakeMark(context.Request);
         var path = context.Request.Path.Value ?? "/";
         var route = routes.Current.Match(context.Request.Host.Host, path);
         if (route is null)
         {
             await pages.NotFoundAsync(context);
-            _unrouted.RecordRequest(RequestClass.Static, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalSeconds, ResponseOrigin.Host);
+            if (counted)
+            {
+                _unrouted.RecordRequest(RequestClass.Static, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalSeconds, ResponseOrigin.Host);
+            }
+
             return;
         }
 
@@ -41,13 +49,20 @@ internal sealed partial class DispatchMiddleware(
             if (RouteTable.IsUnderPrefix(path, mount.UrlPrefix))
             {
                 await mount.Serve(context);
-                route.Metrics.RecordRequest(RequestClass.Static, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalSeconds, ResponseOrigin.Host);
+                if (counted)
+                {
+                    route.Metrics.RecordRequest(RequestClass.Static, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalSeconds, ResponseOrigin.Host);
+                }
+
                 return;
             }
         }
 
         var result = await DispatchToWorkerAsync(context, route, path);
-        result.Route.Metrics.RecordRequest(RequestClass.Dynamic, result.Status, Stopwatch.GetElapsedTime(started).TotalSeconds, result.Origin);
+        if (counted)
+        {
+            result.Route.Metrics.RecordRequest(RequestClass.Dynamic, result.Status, Stopwatch.GetElapsedTime(started).TotalSeconds, result.Origin);
+        }
     }
 
     /// <summary>How a dynamic request ended, for the metrics.</summary>

@@ -2,6 +2,7 @@ using PyPE.Host.Admin;
 using PyPE.Host.Dispatch;
 using PyPE.Host.Logging;
 using PyPE.Host.Metrics;
+using PyPE.Host.Probes;
 using PyPE.Host.Routing;
 using PyPE.Host.Slo;
 using PyPE.Host.Systemd;
@@ -22,6 +23,7 @@ public static class PyPEApplication
         builder.Services.AddDispatch();
         builder.Services.AddPyPEMetrics(builder.Configuration);
         builder.Services.AddSloLedger(builder.Configuration);
+        builder.Services.AddSyntheticProbes();
         builder.Services.AddAdminListener(builder.Configuration);
         builder.Services.AddSystemdIntegration();
         configure?.Invoke(builder);

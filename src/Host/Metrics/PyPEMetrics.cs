@@ -42,6 +42,11 @@ internal sealed class PyPEMetrics
     private readonly Gauge _appUp;
     private readonly Gauge _runtimeInfo;
     private readonly Gauge _runtimeEndOfSupport;
+    private readonly Counter _probes;
+    private readonly Histogram _probeDuration;
+    private readonly Gauge _probeUp;
+    private readonly Gauge _maintenance;
+    private readonly MaintenanceSchedule _maintenanceSchedule;
     private readonly string _environment;
     private readonly ISupervisorState _supervisor;
     private readonly TimeProvider _time;
@@ -50,9 +55,10 @@ internal sealed class PyPEMetrics
 
     private readonly SloCounterSet _slo;
 
-    public PyPEMetrics(MetricsRegistry registry, ISupervisorState supervisor, IConfiguration configuration, TimeProvider time, SloCounterSet slo)
+    public PyPEMetrics(MetricsRegistry registry, ISupervisorState supervisor, IConfiguration configuration, TimeProvider time, SloCounterSet slo, MaintenanceSchedule maintenance)
     {
         _slo = slo;
+        _maintenanceSchedule = maintenance;
         _supervisor = supervisor;
         _time = time;
         _environment = EnvironmentOf(configuration);
@@ -88,6 +94,14 @@ internal sealed class PyPEMetrics
             new GaugeConfiguration { LabelNames = ["runtime", "version", "origin", "environment"] });
         _runtimeEndOfSupport = factory.CreateGauge("pype_runtime_end_of_support_days", "Days until the platform version's Python stops getting security fixes (negative: already past).",
             new GaugeConfiguration { LabelNames = ["runtime", "environment"] });
+        _probes = factory.CreateCounter("pype_probes_total", "Synthetic probes of each app's health path through the public listener, by result (up: an answer below 500 within the timeout).",
+            new CounterConfiguration { LabelNames = ["app", "result", "environment"] });
+        _probeDuration = factory.CreateHistogram("pype_probe_duration_seconds", "Time a synthetic probe took (to its answer or its timeout).",
+            new HistogramConfiguration { LabelNames = ["app", "environment"], Buckets = DurationBuckets });
+        _probeUp = factory.CreateGauge("pype_probe_up", "1 when the app's last synthetic probe found it up, else 0.",
+            new GaugeConfiguration { LabelNames = ["app", "environment"] });
+        _maintenance = factory.CreateGauge("pype_maintenance", "1 during a planned maintenance window (PyPE:Slo:Maintenance), else 0.",
+            new GaugeConfiguration { LabelNames = ["environment"] });
         var version = typeof(PyPEMetrics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
         factory.CreateGauge("pype_build_info", "The host's build (always 1).", new GaugeConfiguration { LabelNames = ["version", "dotnet", "environment"] })
             .WithLabels(version, Environment.Version.ToString(), _environment).Set(1);
@@ -102,8 +116,17 @@ internal sealed class PyPEMetrics
     public AppMetrics ForApp(string app) =>
         _apps.GetOrAdd(app, static (name, self) => new AppMetrics(name, self._environment, self._requests, self._durations, self._rejected, self._queueWait, self._slo.ForApp(name)), this);
 
+    /// <summary>One synthetic probe's result (not on the request path: a label lookup is fine).</summary>
+    public void RecordProbe(string app, bool up, double seconds)
+    {
+        _probes.WithLabels(app, up ? "up" : "down", _environment).Inc();
+        _probeDuration.WithLabels(app, _environment).Observe(seconds);
+        _probeUp.WithLabels(app, _environment).Set(up ? 1 : 0);
+    }
+
     private void Collect()
     {
+        _maintenance.WithLabels(_environment).Set(_maintenanceSchedule.IsMaintenance(_time.GetUtcNow().ToUnixTimeSeconds() / 60) ? 1 : 0);
         var snapshot = _supervisor.Current;
         CollectPools(snapshot);
         CollectRuntimes(snapshot);
@@ -156,6 +179,7 @@ internal sealed class PyPEMetrics
             if (!seen.Any(s => s.App == app))
             {
                 _queueLength.RemoveLabelled(app, _environment);
+                _probeUp.RemoveLabelled(app, _environment);
             }
 
             _appUp.RemoveLabelled(app, runtime, _environment);

@@ -17,6 +17,8 @@ internal sealed class SloCounters
     private long _dynamic;
     private long _dynamicFast;
     private long _static;
+    private long _probes;
+    private long _probesOk;
 
     public void Record(RequestClass requestClass, int statusCode, double seconds, ResponseOrigin origin)
     {
@@ -39,11 +41,23 @@ internal sealed class SloCounters
         }
     }
 
+    /// <summary>One synthetic probe of the app's health path and whether it found the app up.</summary>
+    public void RecordProbe(bool ok)
+    {
+        Interlocked.Increment(ref _probes);
+        if (ok)
+        {
+            Interlocked.Increment(ref _probesOk);
+        }
+    }
+
     public SloCounts Read() => new(
         Interlocked.Read(ref _requests),
         Interlocked.Read(ref _platformErrors),
         Interlocked.Read(ref _appErrors),
         Interlocked.Read(ref _dynamic),
         Interlocked.Read(ref _dynamicFast),
-        Interlocked.Read(ref _static));
+        Interlocked.Read(ref _static),
+        Interlocked.Read(ref _probes),
+        Interlocked.Read(ref _probesOk));
 }

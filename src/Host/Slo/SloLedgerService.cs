@@ -12,6 +12,7 @@ namespace PyPE.Host.Slo;
 internal sealed partial class SloLedgerService(
     SloCounterSet counters,
     IOptions<SloOptions> options,
+    MaintenanceSchedule maintenance,
     TimeProvider time,
     ILogger<SloLedgerService> logger) : IHostedService, IDisposable
 {
@@ -58,14 +59,14 @@ internal sealed partial class SloLedgerService(
         return Task.CompletedTask;
     }
 
-    /// <summary>Sums of the minutes in [<paramref name="fromMinute"/>, <paramref name="toMinute"/>) per app, or null when the ledger is unavailable.</summary>
+    /// <summary>Sums of the regular minutes in [<paramref name="fromMinute"/>, <paramref name="toMinute"/>) per app, or null when the ledger is unavailable.</summary>
     public Dictionary<string, SloCounts>? Totals(long fromMinute, long toMinute)
     {
         lock (_lock)
         {
             try
             {
-                return _ledger?.Totals(fromMinute, toMinute);
+                return _ledger?.Totals(fromMinute, toMinute).Regular;
             }
             catch (SqliteException ex)
             {
@@ -85,7 +86,7 @@ internal sealed partial class SloLedgerService(
         {
             var to = CurrentMinute();
             var from = to - minutes + 1;
-            Dictionary<string, SloCounts>? stored = null;
+            (Dictionary<string, SloCounts> Regular, Dictionary<string, SloCounts> Maintenance)? stored = null;
             (long Static, long Dynamic) peak = (0, 0);
             try
             {
@@ -97,7 +98,10 @@ internal sealed partial class SloLedgerService(
                 LogReadFailed(Path, ex.Message);
             }
 
-            var totals = stored ?? new Dictionary<string, SloCounts>(StringComparer.Ordinal);
+            var regular = stored?.Regular ?? new Dictionary<string, SloCounts>(StringComparer.Ordinal);
+            var duringMaintenance = stored?.Maintenance ?? new Dictionary<string, SloCounts>(StringComparer.Ordinal);
+            // Not yet written: the current minute's counts (and any a failed write left behind).
+            var pendingGoesTo = maintenance.IsMaintenance(to) ? duringMaintenance : regular;
             var pendingStatic = 0L;
             var pendingDynamic = 0L;
             foreach (var (app, appCounters) in counters.All)
@@ -105,14 +109,42 @@ internal sealed partial class SloLedgerService(
                 var pending = appCounters.Read() - _written.GetValueOrDefault(app);
                 if (!pending.IsEmpty)
                 {
-                    totals[app] = totals.GetValueOrDefault(app) + pending;
+                    pendingGoesTo[app] = pendingGoesTo.GetValueOrDefault(app) + pending;
                     pendingStatic += pending.Static;
                     pendingDynamic += pending.Dynamic;
                 }
             }
 
-            return new SloWindow(minutes, totals, Math.Max(peak.Static, pendingStatic), Math.Max(peak.Dynamic, pendingDynamic), stored is not null);
+            if (pendingGoesTo == duringMaintenance)
+            {
+                (pendingStatic, pendingDynamic) = (0, 0);
+            }
+
+            return new SloWindow(minutes, regular, Math.Max(peak.Static, pendingStatic), Math.Max(peak.Dynamic, pendingDynamic), stored is not null)
+            {
+                MaintenanceApps = duringMaintenance,
+                MaintenanceMinutes = CountMaintenanceMinutes(from, to + 1),
+            };
         }
+    }
+
+    private long CountMaintenanceMinutes(long from, long to)
+    {
+        if (maintenance.Windows.Count == 0)
+        {
+            return 0;
+        }
+
+        var count = 0L;
+        for (var minute = from; minute < to; minute++)
+        {
+            if (maintenance.IsMaintenance(minute))
+            {
+                count++;
+            }
+        }
+
+        return count;
     }
 
     public long CurrentMinute() => time.GetUtcNow().ToUnixTimeSeconds() / 60;
@@ -157,7 +189,7 @@ internal sealed partial class SloLedgerService(
             {
                 if (rows.Count > 0)
                 {
-                    _ledger!.Add(minute, rows);
+                    _ledger!.Add(minute, rows, maintenance.IsMaintenance(minute));
                 }
 
                 foreach (var (app, now) in reads)
@@ -201,7 +233,7 @@ internal sealed partial class SloLedgerService(
             LogOpened(Path);
             return true;
         }
-        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException or InvalidDataException)
         {
             var error = $"cannot open the SLO ledger '{Path}': {ex.Message}";
             if (error != Error)

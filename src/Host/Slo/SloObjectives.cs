@@ -9,6 +9,8 @@ internal static class SloObjectives
     [
         new("availability", "Availability of the execution environment (requests not failed by the platform)", 0.9876, SloKind.Ratio,
             w => Ratio(w.Total.Requests - w.Total.PlatformErrors, w.Total.Requests)),
+        new("probe_availability", "Availability of the execution environment over time (synthetic probes answered)", 0.9876, SloKind.Ratio,
+            w => Ratio(w.Total.ProbesOk, w.Total.Probes)),
         new("latency", "Web requests answered in under 2 s (dynamic)", 0.90, SloKind.Ratio,
             w => Ratio(w.Total.DynamicFast, w.Total.Dynamic)),
         new("trivial_throughput", "Trivial (static data) requests per minute, busiest minute", 4500, SloKind.PerMinute,

@@ -18,4 +18,14 @@ internal sealed record SloObjectiveReport(string Id, string Name, double Target,
 /// <param name="ErrorBudgetRemaining">Share of the window's error budget left (ratios; negative once overspent).</param>
 /// <param name="Met">Whether the objective holds; null when it cannot be told (no traffic, or a rate below target that passive traffic cannot prove a breach of).</param>
 /// <param name="Complete">False when the ledger could not be read and only this run's counts are included.</param>
-internal sealed record SloWindowReport(double? Value, long Good, long Total, double? ErrorBudgetRemaining, bool? Met, bool Complete);
+internal sealed record SloWindowReport(double? Value, long Good, long Total, double? ErrorBudgetRemaining, bool? Met, bool Complete)
+{
+    /// <summary>Minutes of the window inside planned maintenance (left out of the figures above).</summary>
+    public long MaintenanceMinutes { get; init; }
+
+    /// <summary>The same objective measured over the maintenance minutes only; null when there were none.</summary>
+    public SloMaintenanceReport? Maintenance { get; init; }
+}
+
+/// <summary>What happened during planned maintenance: recorded and shown, not counted against the objective.</summary>
+internal sealed record SloMaintenanceReport(double? Value, long Good, long Total);

@@ -18,12 +18,20 @@ internal sealed class SloReportBuilder(SloLedgerService ledger, IConfiguration c
     private static SloWindowReport Measure(SloObjective objective, SloWindow window)
     {
         var (value, good, total) = objective.Measure(window);
-        return objective.Kind switch
+        var report = objective.Kind switch
         {
             SloKind.Ratio => new SloWindowReport(value, good, total, ErrorBudgetRemaining(objective.Target, good, total), value is null ? null : value >= objective.Target, window.Complete),
             SloKind.PerMinute => new SloWindowReport(value, good, total, null, value >= objective.Target ? true : null, window.Complete),
             _ => new SloWindowReport(null, 0, 0, null, null, window.Complete),
         };
+        if (window.MaintenanceMinutes == 0 && window.MaintenanceTotal.IsEmpty)
+        {
+            return report;
+        }
+
+        // Rates have no meaning over scattered maintenance minutes: only the ratios are shown for them.
+        var (mValue, mGood, mTotal) = objective.Kind == SloKind.Ratio ? objective.Measure(window.DuringMaintenance()) : (null, 0, 0);
+        return report with { MaintenanceMinutes = window.MaintenanceMinutes, Maintenance = new SloMaintenanceReport(mValue, mGood, mTotal) };
     }
 
     /// <summary>1 = nothing spent, 0 = all spent, negative = overspent; null without traffic.</summary>

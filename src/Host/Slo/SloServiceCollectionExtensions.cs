@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace PyPE.Host.Slo;
 
 internal static class SloServiceCollectionExtensions
@@ -5,7 +7,9 @@ internal static class SloServiceCollectionExtensions
     /// <summary>SLI counting on the request path and the durable per-minute SLO ledger (<c>PyPE:Slo</c>).</summary>
     public static IServiceCollection AddSloLedger(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<SloOptions>(configuration.GetSection(SloOptions.SectionName));
+        services.AddOptions<SloOptions>().Bind(configuration.GetSection(SloOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SloOptions>, SloOptionsValidator>();
+        services.AddSingleton(sp => MaintenanceSchedule.From(sp.GetRequiredService<IOptions<SloOptions>>().Value, []));
         services.AddSingleton<SloCounterSet>();
         services.AddSingleton<SloLedgerService>();
         services.AddSingleton<SloReportBuilder>();

@@ -28,6 +28,9 @@ public sealed record AppDefinition
 
     public PoolSettings Pool { get; init; } = new();
 
+    /// <summary><c>health</c>: the synthetic probe that measures the app's time-based availability.</summary>
+    public HealthCheckSettings Health { get; init; } = new();
+
     /// <summary>A canonical text of everything above, to tell a changed app file from an unchanged one.</summary>
     public required string Fingerprint { get; init; }
 }

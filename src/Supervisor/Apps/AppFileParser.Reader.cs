@@ -63,7 +63,8 @@ public static partial class AppFileParser
         public int Integer(JsonElement parent, string name, int fallback, int min, int max) =>
             (int)Long(parent, name, fallback, min, max);
 
-        public long Long(JsonElement parent, string name, long fallback, long min, long max)
+        // section: the object parent is ("pool", "health"), for the key an error names.
+        public long Long(JsonElement parent, string name, long fallback, long min, long max, string section = "pool")
         {
             if (!parent.TryGetProperty(name, out var value))
             {
@@ -75,11 +76,12 @@ public static partial class AppFileParser
                 return number;
             }
 
-            errors.Add(new(file, "pool." + name, $"must be a whole number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}, not {Describe(value)}"));
+            errors.Add(new(file, section + "." + name, $"must be a whole number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}, not {Describe(value)}"));
             return fallback;
         }
 
-        public TimeSpan Seconds(JsonElement parent, string name, TimeSpan fallback, double min, double max)
+        // section: the object parent is ("pool", "health"), for the key an error names.
+        public TimeSpan Seconds(JsonElement parent, string name, TimeSpan fallback, double min, double max, string section = "pool")
         {
             if (!parent.TryGetProperty(name, out var value))
             {
@@ -91,7 +93,7 @@ public static partial class AppFileParser
                 return TimeSpan.FromSeconds(seconds);
             }
 
-            errors.Add(new(file, "pool." + name, $"must be a number of seconds from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}, not {Describe(value)}"));
+            errors.Add(new(file, section + "." + name, $"must be a number of seconds from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}, not {Describe(value)}"));
             return fallback;
         }
     }

@@ -9,7 +9,8 @@ namespace PyPE.Supervisor.Apps;
 /// </summary>
 public static partial class AppFileParser
 {
-    private static readonly string[] TopLevelKeys = ["runtime", "root", "wsgi", "route", "env", "static", "pool"];
+    private static readonly string[] TopLevelKeys = ["runtime", "root", "wsgi", "route", "env", "static", "pool", "health"];
+    private static readonly string[] HealthKeys = ["path", "intervalSeconds", "timeoutSeconds"];
     private static readonly string[] RouteKeys = ["pathPrefix", "hosts"];
     private static readonly string[] PoolKeys =
     [
@@ -85,6 +86,7 @@ public static partial class AppFileParser
             var env = ReadEnvironment(reader, root, errors, filePath);
             var statics = ReadStatic(reader, root, errors, filePath, rootPath);
             var pool = ReadPool(reader, root, errors, filePath);
+            var health = ReadHealth(reader, root, errors, filePath);
 
             if (errors.Count > 0 || runtime is null || rootPath is null || wsgi is null)
             {
@@ -102,7 +104,8 @@ public static partial class AppFileParser
                 Environment = env,
                 StaticDirectories = statics,
                 Pool = pool,
-                Fingerprint = Fingerprint(runtime, rootPath, wsgi, route, env, statics, pool),
+                Health = health,
+                Fingerprint = Fingerprint(runtime, rootPath, wsgi, route, env, statics, pool, health),
             };
             return (app, errors);
         }
@@ -287,12 +290,38 @@ public static partial class AppFileParser
         return pool;
     }
 
-    private static string Fingerprint(string runtime, string root, string wsgi, RouteDefinition route, Dictionary<string, string> env, Dictionary<string, string> statics, PoolSettings pool) =>
+    private static HealthCheckSettings ReadHealth(Reader reader, JsonElement root, List<ConfigError> errors, string file)
+    {
+        var defaults = new HealthCheckSettings();
+        if (!root.TryGetProperty("health", out var h) || !reader.ExpectObject(h, "health"))
+        {
+            return defaults;
+        }
+
+        reader.RejectUnknownKeys(h, "health.", HealthKeys);
+        var path = reader.OptionalString(h, "path", "health.path") ?? defaults.Path;
+        if (!path.StartsWith('/') || path.Contains('#') || path.Contains("..", StringComparison.Ordinal) || path.Any(char.IsWhiteSpace))
+        {
+            errors.Add(new(file, "health.path", $"'{path}' must be a path under the app's prefix starting with '/' (a query is allowed; no '#', '..' or spaces)"));
+        }
+
+        var interval = reader.Seconds(h, "intervalSeconds", defaults.Interval, 0, 3600, "health");
+        if (interval > TimeSpan.Zero && interval < TimeSpan.FromSeconds(1))
+        {
+            errors.Add(new(file, "health.intervalSeconds", "must be 0 (no probe) or at least 1 second"));
+        }
+
+        var timeout = reader.Seconds(h, "timeoutSeconds", defaults.Timeout, 0.1, 600, "health");
+        return new HealthCheckSettings { Path = path, Interval = interval, Timeout = timeout };
+    }
+
+    private static string Fingerprint(string runtime, string root, string wsgi, RouteDefinition route, Dictionary<string, string> env, Dictionary<string, string> statics, PoolSettings pool, HealthCheckSettings health) =>
         string.Join('\n',
             runtime, root, wsgi, route.PathPrefix, string.Join(',', route.Hosts),
             string.Join(',', env.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{e.Key}={e.Value}")),
             string.Join(',', statics.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{e.Key}={e.Value}")),
-            pool.ToString());
+            pool.ToString(),
+            health.ToString());
 
     internal static string Describe(JsonElement element) => element.ValueKind switch
     {

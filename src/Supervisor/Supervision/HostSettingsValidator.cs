@@ -19,7 +19,7 @@ internal static class HostSettingsValidator
         ["Runtimes"] = [],
         ["Admin"] = ["Urls"],
         ["Restarts"] = ["InitialDelay", "MaxDelay", "StableUptime", "BreakerThreshold", "BreakerCooldown"],
-        ["Slo"] = ["Database", "RetentionDays"],
+        ["Slo"] = ["Database", "RetentionDays", "Maintenance", "TimeZone"],
     };
 
     public static List<ConfigError> Validate(IConfiguration configuration, PyPEOptions settings, string appsDirectory)

@@ -18,6 +18,9 @@ internal sealed record TestApp(string Name)
 
     public Dictionary<string, string> Static { get; init; } = [];
 
+    /// <summary>The synthetic probe; off unless a test turns it on, so probes never take a worker a test counts on.</summary>
+    public Dictionary<string, object> Health { get; init; } = new() { ["intervalSeconds"] = 0 };
+
     public string Wsgi { get; init; } = "testapp.app:application";
 
     /// <summary>The app's root; the test app folder shipped beside the tests by default.</summary>
@@ -27,19 +30,6 @@ internal sealed record TestApp(string Name)
 
     public string ToJson()
     {
-        var pool = new JsonObject();
-        foreach (var (key, value) in Pool)
-        {
-            pool[key] = value switch
-            {
-                int i => JsonValue.Create(i),
-                long l => JsonValue.Create(l),
-                double d => JsonValue.Create(d),
-                bool b => JsonValue.Create(b),
-                string text => JsonValue.Create(text),
-                _ => throw new ArgumentException($"unsupported pool value {value}"),
-            };
-        }
 
         var json = new JsonObject
         {
@@ -49,8 +39,28 @@ internal sealed record TestApp(string Name)
             ["route"] = new JsonObject { ["pathPrefix"] = Prefix, ["hosts"] = new JsonArray([.. Hosts.Select(h => (JsonNode)h!)]) },
             ["env"] = new JsonObject([.. Env.Select(e => KeyValuePair.Create(e.Key, (JsonNode?)e.Value))]),
             ["static"] = new JsonObject([.. Static.Select(e => KeyValuePair.Create(e.Key, (JsonNode?)e.Value))]),
-            ["pool"] = pool,
+            ["pool"] = ToObject(Pool),
+            ["health"] = ToObject(Health),
         };
         return json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+    }
+
+    private static JsonObject ToObject(Dictionary<string, object> values)
+    {
+        var json = new JsonObject();
+        foreach (var (key, value) in values)
+        {
+            json[key] = value switch
+            {
+                int i => JsonValue.Create(i),
+                long l => JsonValue.Create(l),
+                double d => JsonValue.Create(d),
+                bool b => JsonValue.Create(b),
+                string text => JsonValue.Create(text),
+                _ => throw new ArgumentException($"unsupported value {value} for {key}"),
+            };
+        }
+
+        return json;
     }
 }

@@ -49,6 +49,39 @@ public sealed class SloEndpointTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task DuringPlannedMaintenance_RequestsAreReportedApart_NotCountedAgainstTheObjectives()
+    {
+        await using var host = await TestHost.StartAsync([new TestApp("maint")], ["--PyPE:Slo:Maintenance:0=daily 00:00-24:00", "--PyPE:Slo:TimeZone=UTC"]);
+        for (var i = 0; i < 3; i++)
+        {
+            using var ok = await host.Client.GetAsync("/apps/maint/health");
+        }
+
+        using (var failed = await host.Client.GetAsync("/apps/maint/status/503"))
+        {
+        }
+
+        var metrics = await host.Admin.GetStringAsync("/metrics");
+        Assert.Contains("pype_maintenance{environment=\"TEST\"} 1", metrics, StringComparison.Ordinal);
+        var report = JsonDocument.Parse(await host.Admin.GetStringAsync("/slo")).RootElement;
+        var availability = Objective(report, "availability").GetProperty("windows").GetProperty("1h");
+        Assert.Equal(0, availability.GetProperty("total").GetInt64());
+        Assert.Equal(60, availability.GetProperty("maintenanceMinutes").GetInt64());
+        var maintenance = availability.GetProperty("maintenance");
+        Assert.Equal(4, maintenance.GetProperty("total").GetInt64());
+        Assert.Equal(4, maintenance.GetProperty("good").GetInt64());
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task BadMaintenanceSettings_RefuseToStart_NamingEachKey()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => TestHost.StartAsync([], ["--PyPE:Slo:Maintenance:0=4th Tusday 17:00-19:00", "--PyPE:Slo:TimeZone=Mars/Olympus"]));
+        var text = error.ToString();
+        Assert.Contains("PyPE:Slo:Maintenance:0: '4th Tusday 17:00-19:00': 'Tusday' is not a day of the week", text, StringComparison.Ordinal);
+        Assert.Contains("PyPE:Slo:TimeZone: 'Mars/Olympus'", text, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Slo_AsHtml_ForABrowser()
     {
         await using var host = await TestHost.StartAsync([new TestApp("slohtml")]);

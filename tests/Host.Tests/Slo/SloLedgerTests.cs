@@ -25,13 +25,67 @@ public sealed class SloLedgerTests : IDisposable
         }
 
         using var reopened = SloLedger.Open(path);
-        var totals = reopened.Totals(100, 102);
+        var totals = reopened.Totals(100, 102).Regular;
         Assert.Equal(new SloCounts(15, 1, 3, 13, 11, 2), totals["a"]);
         Assert.Equal(new SloCounts(5, 0, 0, 5, 5, 0), totals["b"]);
-        Assert.Equal(new SloCounts(11, 1, 2, 9, 8, 2), reopened.Totals(100, 101)["a"]);
+        Assert.Equal(new SloCounts(11, 1, 2, 9, 8, 2), reopened.Totals(100, 101).Regular["a"]);
 
         Assert.Equal(2, reopened.Prune(101));
-        Assert.False(reopened.Totals(0, 101).ContainsKey("a"));
+        Assert.False(reopened.Totals(0, 101).Regular.ContainsKey("a"));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Ledger_KeepsMaintenanceMinutesApart_AndOutOfThePeak()
+    {
+        await Task.Yield();
+        using var ledger = SloLedger.Open(Path.Combine(_folder, "maintenance.db"));
+        ledger.Add(200, [("a", new SloCounts(10, 0, 0, 10, 10, 0, 4, 4))]);
+        ledger.Add(201, [("a", new SloCounts(50, 50, 0, 50, 0, 0, 4, 0))], maintenance: true);
+
+        var (regular, maintenance) = ledger.Totals(200, 202);
+
+        Assert.Equal(new SloCounts(10, 0, 0, 10, 10, 0, 4, 4), regular["a"]);
+        Assert.Equal(new SloCounts(50, 50, 0, 50, 0, 0, 4, 0), maintenance["a"]);
+        Assert.Equal((0L, 10L), ledger.PeakMinute(200, 202));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Ledger_UpgradesAVersion1File_KeepingItsMinutes()
+    {
+        var path = Path.Combine(_folder, "v1.db");
+        await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            using var create = connection.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE slo_minutes (app TEXT NOT NULL, minute INTEGER NOT NULL, requests INTEGER NOT NULL,
+                    platform_errors INTEGER NOT NULL, app_errors INTEGER NOT NULL, dynamic INTEGER NOT NULL,
+                    dynamic_fast INTEGER NOT NULL, static INTEGER NOT NULL, PRIMARY KEY (app, minute)) WITHOUT ROWID;
+                INSERT INTO slo_minutes VALUES ('old', 7, 3, 1, 0, 3, 2, 0);
+                """;
+            await create.ExecuteNonQueryAsync();
+        }
+
+        using var ledger = SloLedger.Open(path);
+        ledger.Add(7, [("old", new SloCounts(1, 0, 0, 1, 1, 0, 2, 1))]);
+
+        Assert.Equal(new SloCounts(4, 1, 0, 4, 3, 0, 2, 1), ledger.Totals(0, 10).Regular["old"]);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Ledger_WrittenByANewerHost_IsRefusedWithAClearError()
+    {
+        var path = Path.Combine(_folder, "newer.db");
+        await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            using var version = connection.CreateCommand();
+            version.CommandText = $"PRAGMA user_version = {SloLedger.SchemaVersion + 1};";
+            await version.ExecuteNonQueryAsync();
+        }
+
+        var error = Assert.Throws<InvalidDataException>(() => SloLedger.Open(path));
+        Assert.Contains("newer PyPE.Exec", error.Message, StringComparison.Ordinal);
     }
 
     [Fact(Timeout = 30_000)]
@@ -63,7 +117,7 @@ public sealed class SloLedgerTests : IDisposable
             }
 
             using var ledger = SloLedger.Open(Path.Combine(root, "slo.db"));
-            var counts = ledger.Totals(0, long.MaxValue)["ledger"];
+            var counts = ledger.Totals(0, long.MaxValue).Regular["ledger"];
             Assert.Equal(14, counts.Requests);
             Assert.Equal(2, counts.AppErrors);
             Assert.Equal(0, counts.PlatformErrors);

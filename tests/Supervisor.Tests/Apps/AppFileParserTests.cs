@@ -84,6 +84,26 @@ public sealed class AppFileParserTests : IDisposable
     }
 
     [Fact]
+    public void Parse_Health_IsReadWithDefaults_AndBadValuesNamed()
+    {
+        var (app, errors) = AppFileParser.Parse(AppFile(), ValidJson("""
+            "health": { "path": "/healthz?full=1", "intervalSeconds": 30 },
+            """));
+        Assert.Empty(errors);
+        Assert.Equal("/healthz?full=1", app!.Health.Path);
+        Assert.Equal(TimeSpan.FromSeconds(30), app.Health.Interval);
+        Assert.Equal(TimeSpan.FromSeconds(5), app.Health.Timeout);
+
+        (_, errors) = AppFileParser.Parse(AppFile(), ValidJson("""
+            "health": { "path": "healthz", "intervalSeconds": 0.5, "timeoutSeconds": "soon", "every": 3 },
+            """));
+        Assert.Contains("must be a path under the app's prefix starting with '/'", ErrorFor(errors, "health.path").Message, StringComparison.Ordinal);
+        Assert.Contains("at least 1 second", ErrorFor(errors, "health.intervalSeconds").Message, StringComparison.Ordinal);
+        Assert.Contains("number of seconds", ErrorFor(errors, "health.timeoutSeconds").Message, StringComparison.Ordinal);
+        Assert.Contains("unknown key", ErrorFor(errors, "health.every").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_Hosts_AreLowerCasedAndAPrefixOfSlashMeansTheWholeSite()
     {
         var json = $$"""
