@@ -14,13 +14,18 @@ internal static class AdminEndpoints
         var status = hostServices.GetRequiredService<StatusReportBuilder>();
         var supervisor = hostServices.GetRequiredService<SupervisorService>();
 
-        admin.MapGet("/status", () => Results.Json(status.Build(), Json));
         var slo = hostServices.GetRequiredService<SloReportBuilder>();
+        var time = hostServices.GetRequiredService<TimeProvider>();
+        IResult StatusPageResult() => Results.Content(StatusPage.Render(status.Build(), slo.Build(), time.GetUtcNow()), "text/html; charset=utf-8");
+
+        // The operator's page for a browser; /status stays JSON for scripts unless a browser asks for HTML.
+        admin.MapGet("/", StatusPageResult);
+        admin.MapGet("/status", (HttpRequest request) => WantsHtml(request) ? StatusPageResult() : Results.Json(status.Build(), Json));
         admin.MapGet("/slo", (HttpRequest request) =>
         {
             var report = slo.Build();
             // A browser asks for HTML; scripts and Prometheus-side tooling get JSON.
-            return request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase)
+            return WantsHtml(request)
                 ? Results.Content(SloHtml.Render(report), "text/html; charset=utf-8")
                 : Results.Json(report, Json);
         });
@@ -30,6 +35,7 @@ internal static class AdminEndpoints
             supervisor.RequestReload();
             return Results.Accepted(value: new { message = "the apps directory will be re-read" });
         });
-        admin.MapGet("/", () => Results.Text("PyPE.Exec admin listener: GET /status, GET /slo, GET /metrics, GET /healthz, POST /admin/reload\n"));
     }
+
+    private static bool WantsHtml(HttpRequest request) => request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
 }

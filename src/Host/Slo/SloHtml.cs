@@ -22,7 +22,15 @@ internal static class SloHtml
             html.Append(CultureInfo.InvariantCulture, $"<p class=\"bad\">{WebUtility.HtmlEncode(report.LedgerError)} — figures cover this run only.</p>");
         }
 
-        html.Append("<table><tr><th>Objective</th><th>Target</th>");
+        AppendTable(html, report);
+        html.Append("</body></html>\n");
+        return html.ToString();
+    }
+
+    /// <summary>The key-metrics table alone (also part of the operator status page).</summary>
+    public static void AppendTable(StringBuilder html, SloReport report)
+    {
+        html.Append("<table class=\"slo\"><tr><th>Objective</th><th>Target</th>");
         foreach (var (label, _) in SloObjectives.Windows)
         {
             html.Append(CultureInfo.InvariantCulture, $"<th>{label}</th><th>budget left ({label})</th>");
@@ -43,9 +51,12 @@ internal static class SloHtml
 
             html.Append("</tr>");
         }
-
-        html.Append("</table></body></html>\n");
-        return html.ToString();
+        html.Append("</table>");
+        var maintenance = report.Objectives.Count > 0 ? report.Objectives[0].Windows.Values.Max(w => w.MaintenanceMinutes) : 0;
+        if (maintenance > 0)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<p class=\"na\">Planned maintenance: {maintenance} min in the last 30 d, left out of these figures and reported apart (<code>/slo</code> JSON → <code>maintenance</code>).</p>");
+        }
     }
 
     private static string Format(string kind, double value) => kind switch
