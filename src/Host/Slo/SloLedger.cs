@@ -15,6 +15,9 @@ internal sealed class SloLedger : IDisposable
     /// </summary>
     public const int SchemaVersion = 2;
 
+    /// <summary>How long a statement waits for a file another process holds before it fails as locked.</summary>
+    public static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(1);
+
     private const string Columns = "requests, platform_errors, app_errors, dynamic, dynamic_fast, static, probes, probes_ok";
 
     private readonly SqliteConnection _connection;
@@ -30,12 +33,19 @@ internal sealed class SloLedger : IDisposable
     public static SloLedger Open(string path)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+            // Microsoft.Data.Sqlite retries a busy (locked) file for this long per statement, 30 s by default:
+            // a locked ledger would hold up start-up, each minute's flush and every /slo for that long.
+            DefaultTimeout = (int)BusyTimeout.TotalSeconds,
+        }.ToString());
         try
         {
             connection.Open();
             Execute(connection, """
-                PRAGMA busy_timeout = 2000;
                 PRAGMA journal_mode = WAL;
                 PRAGMA synchronous = NORMAL;
                 """);

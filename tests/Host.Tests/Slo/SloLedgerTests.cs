@@ -143,6 +143,46 @@ public sealed class SloLedgerTests : IDisposable
         Assert.Contains("cannot open the SLO ledger", status.GetProperty("host").GetProperty("sloLedgerError").GetString(), StringComparison.Ordinal);
     }
 
+    // The timeout also guards start-up: a statement on a locked file once waited 30 s, twice, before failing.
+    [Fact(Timeout = 40_000)]
+    public async Task LockedLedgerFile_IsReported_TheHostKeepsServing_AndTheCountsAreWrittenOnceItIsFree()
+    {
+        var root = Directory.CreateTempSubdirectory("pype-slo-locked-").FullName;
+        try
+        {
+            var path = Path.Combine(root, "slo.db");
+            var locker = new SqliteConnection($"Data Source={path};Pooling=False");
+            await locker.OpenAsync();
+            using (var exclusive = locker.CreateCommand())
+            {
+                // Another process holding the file: nobody else may even read it until it lets go.
+                exclusive.CommandText = "PRAGMA locking_mode = EXCLUSIVE; CREATE TABLE held (x); BEGIN EXCLUSIVE;";
+                await exclusive.ExecuteNonQueryAsync();
+            }
+
+            await using (var host = await TestHost.StartAsync([new TestApp("locked")], root: root))
+            {
+                host.KeepRoot = true;
+                await SendAsync(host, "/apps/locked/health", 4);
+
+                var status = await host.StatusAsync();
+                Assert.Contains("locked", status.GetProperty("host").GetProperty("sloLedgerError").GetString(), StringComparison.Ordinal);
+                var slo = System.Text.Json.JsonDocument.Parse(await host.Admin.GetStringAsync("/slo")).RootElement;
+                Assert.Contains("locked", slo.GetProperty("ledgerError").GetString(), StringComparison.Ordinal);
+
+                // The other process lets go; the graceful stop then writes what was kept in memory.
+                await locker.DisposeAsync();
+            }
+
+            using var ledger = SloLedger.Open(path);
+            Assert.Equal(4, ledger.Totals(0, long.MaxValue).Regular["locked"].Requests);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     private static async Task SendAsync(TestHost host, string path, int count)
     {
         for (var i = 0; i < count; i++)
