@@ -1,6 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Configuration;
+using Microsoft.AspNetCore.Http;
 using PyPE.Host.Metrics;
+using PyPE.Host.Probes;
 using PyPE.Host.Routing;
 using PyPE.Host.StaticFiles;
 using PyPE.Supervisor.Supervision;
@@ -14,6 +16,8 @@ public class RouteBenchmarks
 {
     private RouteTable _table = null!;
     private AppMetrics _metrics = null!;
+    private readonly SyntheticProbeMarker _probes = new();
+    private readonly DefaultHttpContext _browserRequest = BrowserRequest();
 
     [GlobalSetup]
     public void Setup()
@@ -41,6 +45,23 @@ public class RouteBenchmarks
     {
         _metrics.RecordQueueWait(0);
         _metrics.RecordRequest(RequestClass.Dynamic, 200, 0.0123, ResponseOrigin.App);
+    }
+
+    /// <summary>The one check every request pays for the synthetic probe: is the probe marker among its headers?</summary>
+    [Benchmark]
+    public bool CheckProbeMarker() => _probes.TakeMark(_browserRequest.Request);
+
+    private static DefaultHttpContext BrowserRequest()
+    {
+        var context = new DefaultHttpContext();
+        var headers = context.Request.Headers;
+        headers.Host = "portal.example.edu";
+        headers.UserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
+        headers.Accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        headers.AcceptEncoding = "gzip, deflate, br";
+        headers.AcceptLanguage = "de-CH,de;q=0.9,en;q=0.8";
+        headers.Cookie = "sessionid=abc123; csrftoken=def456";
+        return context;
     }
 
     private sealed class NoSupervisor : ISupervisorState
