@@ -116,6 +116,26 @@ internal sealed class PyPEMetrics
     public AppMetrics ForApp(string app) =>
         _apps.GetOrAdd(app, static (name, self) => new AppMetrics(name, self._environment, self._requests, self._durations, self._rejected, self._queueWait, self._slo.ForApp(name)), this);
 
+    /// <summary>
+    /// Publishes an app's probe series at 0 before its first probe, so Prometheus sees the first failure as an
+    /// increase and the probe SLI has a value (0 errors) while all is well.
+    /// </summary>
+    public void InitializeProbe(string app)
+    {
+        _probes.WithLabels(app, "up", _environment).Publish();
+        _probes.WithLabels(app, "down", _environment).Publish();
+        _probeDuration.WithLabels(app, _environment).Publish();
+    }
+
+    /// <summary>Drops an app's probe series (the app left, or its probe was turned off).</summary>
+    public void RemoveProbe(string app)
+    {
+        _probeUp.RemoveLabelled(app, _environment);
+        _probes.RemoveLabelled(app, "up", _environment);
+        _probes.RemoveLabelled(app, "down", _environment);
+        _probeDuration.RemoveLabelled(app, _environment);
+    }
+
     /// <summary>One synthetic probe's result (not on the request path: a label lookup is fine).</summary>
     public void RecordProbe(string app, bool up, double seconds)
     {

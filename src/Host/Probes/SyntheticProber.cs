@@ -40,13 +40,16 @@ internal sealed partial class SyntheticProber(
             return;
         }
 
+        // The public listener closes as soon as the host starts stopping, before this service is stopped: probes
+        // from then on would find every app "down".
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lifetime.ApplicationStopping);
         using var client = endpoint.CreateClient();
         using var timer = new PeriodicTimer(Tick, time);
         do
         {
-            StartDueProbes(client, stoppingToken);
+            StartDueProbes(client, stopping.Token);
         }
-        while (await WaitForTickAsync(timer, stoppingToken));
+        while (await WaitForTickAsync(timer, stopping.Token));
 
         await Task.WhenAll(_apps.Values.Select(a => a.Running ?? Task.CompletedTask));
     }
@@ -68,20 +71,26 @@ internal sealed partial class SyntheticProber(
                 // The first probe a little after the app appears, spread over the interval so apps do not probe in step.
                 state = new AppProbeState { NextDue = now + (long)(time.TimestampFrequency * app.Health.Interval.TotalSeconds * Random.Shared.NextDouble() * 0.5) };
                 _apps[app.Name] = state;
+                metrics.InitializeProbe(app.Name);
             }
 
-            if (now < state.NextDue || state.Running is { IsCompleted: false })
+            if (now < state.NextDue - (time.TimestampFrequency / 10) || state.Running is { IsCompleted: false })
             {
                 continue;
             }
 
-            state.NextDue = now + (long)(time.TimestampFrequency * app.Health.Interval.TotalSeconds);
+            // On schedule, not "a tick after the last one": a tick that lands a hair early would stretch every interval.
+            var interval = (long)(time.TimestampFrequency * app.Health.Interval.TotalSeconds);
+            state.NextDue = Math.Max(state.NextDue + interval, now + (interval / 2));
             state.Running = ProbeAsync(client, app, state, stoppingToken);
         }
 
         foreach (var gone in _apps.Keys.Where(name => !present.Contains(name)).ToList())
         {
+            // Removed, or its probe turned off: its last result must not linger (PyPEAppDown would fire forever).
+            _apps[gone].Removed = true;
             _apps.Remove(gone);
+            metrics.RemoveProbe(gone);
         }
     }
 
@@ -95,9 +104,9 @@ internal sealed partial class SyntheticProber(
             failure = await RequestAsync(client, app, timeout.Token, stoppingToken);
         }
 
-        if (stoppingToken.IsCancellationRequested)
+        if (stoppingToken.IsCancellationRequested || state.Removed)
         {
-            // Cut short by the host stopping: says nothing about the app.
+            // Cut short by the host stopping, or the app is gone meanwhile: says nothing about the app.
             return;
         }
 
@@ -124,7 +133,14 @@ internal sealed partial class SyntheticProber(
     {
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, app.Route.PathPrefix + app.Health.Path);
+            // Never anywhere but our own listener: the request carries the probe secret.
+            var target = new Uri(client.BaseAddress!, app.Route.PathPrefix + app.Health.Path);
+            if (target.Authority != client.BaseAddress!.Authority)
+            {
+                return $"the health path '{app.Health.Path}' leads off the host";
+            }
+
+            using var request = new HttpRequestMessage(HttpMethod.Get, target);
             request.Headers.TryAddWithoutValidation(SyntheticProbeMarker.HeaderName, marker.Token);
             if (HostFor(app) is { } host)
             {
@@ -185,6 +201,9 @@ internal sealed partial class SyntheticProber(
 
         /// <summary>The last result, to log changes only; null before the first probe.</summary>
         public bool? LastUp { get; set; }
+
+        /// <summary>Set when the app left (or its probe was turned off) while a probe was running.</summary>
+        public volatile bool Removed;
     }
 
     [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "No public listener a probe can reach; the synthetic probes (time-based availability) are off")]

@@ -21,16 +21,70 @@ internal sealed class MaintenanceSchedule(IReadOnlyList<MaintenanceWindow> windo
             return false;
         }
 
-        var local = TimeZoneInfo.ConvertTime(DateTimeOffset.FromUnixTimeSeconds(minute * 60), timeZone).DateTime;
+        var instant = DateTimeOffset.FromUnixTimeSeconds(minute * 60);
         foreach (var window in windows)
         {
-            if (window.Contains(local))
+            if (window.Contains(instant, timeZone))
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// How many minutes of [<paramref name="fromMinute"/>, <paramref name="toMinute"/>) the windows cover
+    /// (overlapping windows count once): per day and window, not per minute, so a 30-day span stays cheap.
+    /// </summary>
+    public long MinutesWithin(long fromMinute, long toMinute)
+    {
+        if (windows.Count == 0 || toMinute <= fromMinute)
+        {
+            return 0;
+        }
+
+        var from = DateTimeOffset.FromUnixTimeSeconds(fromMinute * 60);
+        var to = DateTimeOffset.FromUnixTimeSeconds(toMinute * 60);
+        var intervals = new List<(long Start, long End)>();
+        var firstDay = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(from, timeZone).DateTime).AddDays(-1);
+        var lastDay = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(to, timeZone).DateTime);
+        for (var day = firstDay; day <= lastDay; day = day.AddDays(1))
+        {
+            foreach (var window in windows)
+            {
+                if (window.Occurrence(day, timeZone) is { } occurrence)
+                {
+                    // Minutes whose start lies inside the occurrence, clipped to the span.
+                    var start = Math.Max(fromMinute, CeilingMinute(occurrence.Start));
+                    var end = Math.Min(toMinute, CeilingMinute(occurrence.End));
+                    if (end > start)
+                    {
+                        intervals.Add((start, end));
+                    }
+                }
+            }
+        }
+
+        long total = 0, coveredUntil = long.MinValue;
+        foreach (var (start, end) in intervals.OrderBy(i => i.Start))
+        {
+            var clippedStart = Math.Max(start, coveredUntil);
+            if (end > clippedStart)
+            {
+                total += end - clippedStart;
+            }
+
+            coveredUntil = Math.Max(coveredUntil, end);
+        }
+
+        return total;
+    }
+
+    private static long CeilingMinute(DateTimeOffset instant)
+    {
+        var seconds = instant.ToUnixTimeSeconds();
+        return seconds / 60 + (seconds % 60 > 0 ? 1 : 0);
     }
 
     /// <summary>Reads the options; every problem goes to <paramref name="errors"/> with its key.</summary>

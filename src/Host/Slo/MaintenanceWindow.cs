@@ -6,7 +6,8 @@ namespace PyPE.Host.Slo;
 /// <summary>
 /// One planned maintenance window in the site's local time: <c>daily 03:00-03:15</c>, <c>Sunday 02:00-03:00</c>
 /// (weekly), <c>4th Tuesday 17:00-19:00</c> or <c>last Friday 22:00-23:30</c> (monthly), or
-/// <c>2026-12-24 08:00-12:00</c> (once). An end at or before the start runs past midnight.
+/// <c>2026-12-24 08:00-12:00</c> (once). An end before the start runs past midnight; an end equal to the start
+/// means 24 hours.
 /// </summary>
 internal sealed partial record MaintenanceWindow(string Text, MaintenanceWindow.Recurrence Repeats, DayOfWeek Day, int Nth, DateOnly Date, TimeOnly Start, TimeSpan Length)
 {
@@ -94,26 +95,43 @@ internal sealed partial record MaintenanceWindow(string Text, MaintenanceWindow.
         return true;
     }
 
-    /// <summary>Whether the local wall-clock time <paramref name="local"/> falls inside this window.</summary>
-    public bool Contains(DateTime local)
+    /// <summary>Whether <paramref name="instant"/> falls inside an occurrence of this window in <paramref name="zone"/>.</summary>
+    public bool Contains(DateTimeOffset instant, TimeZoneInfo zone)
     {
         // A window that runs past midnight started the day before.
-        var today = DateOnly.FromDateTime(local);
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, zone).DateTime);
         foreach (var day in (ReadOnlySpan<DateOnly>)[today, today.AddDays(-1)])
         {
-            if (!StartsOn(day))
-            {
-                continue;
-            }
-
-            var start = day.ToDateTime(Start);
-            if (local >= start && local < start + Length)
+            if (Occurrence(day, zone) is { } occurrence && instant >= occurrence.Start && instant < occurrence.End)
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The window's occurrence that starts on the local <paramref name="day"/>, as instants; null when it does not
+    /// start that day. Daylight saving: a start in the skipped hour moves to the end of the gap, a start in the
+    /// repeated hour is its first occurrence, and the window lasts its length in real time.
+    /// </summary>
+    public (DateTimeOffset Start, DateTimeOffset End)? Occurrence(DateOnly day, TimeZoneInfo zone)
+    {
+        if (!StartsOn(day))
+        {
+            return null;
+        }
+
+        var local = day.ToDateTime(Start);
+        while (zone.IsInvalidTime(local))
+        {
+            local = local.AddMinutes(1);
+        }
+
+        var offset = zone.IsAmbiguousTime(local) ? zone.GetAmbiguousTimeOffsets(local).Max() : zone.GetUtcOffset(local);
+        var start = new DateTimeOffset(local, offset);
+        return (start, start + Length);
     }
 
     private bool StartsOn(DateOnly day) => Repeats switch

@@ -81,7 +81,8 @@ internal sealed class SloLedger : IDisposable
                 dynamic_fast = dynamic_fast + excluded.dynamic_fast,
                 static = static + excluded.static,
                 probes = probes + excluded.probes,
-                probes_ok = probes_ok + excluded.probes_ok;
+                probes_ok = probes_ok + excluded.probes_ok,
+                maintenance = excluded.maintenance;
             """;
         var app = command.Parameters.Add("$app", SqliteType.Text);
         var minuteParameter = command.Parameters.Add("$minute", SqliteType.Integer);

@@ -123,28 +123,9 @@ internal sealed partial class SloLedgerService(
             return new SloWindow(minutes, regular, Math.Max(peak.Static, pendingStatic), Math.Max(peak.Dynamic, pendingDynamic), stored is not null)
             {
                 MaintenanceApps = duringMaintenance,
-                MaintenanceMinutes = CountMaintenanceMinutes(from, to + 1),
+                MaintenanceMinutes = maintenance.MinutesWithin(from, to + 1),
             };
         }
-    }
-
-    private long CountMaintenanceMinutes(long from, long to)
-    {
-        if (maintenance.Windows.Count == 0)
-        {
-            return 0;
-        }
-
-        var count = 0L;
-        for (var minute = from; minute < to; minute++)
-        {
-            if (maintenance.IsMaintenance(minute))
-            {
-                count++;
-            }
-        }
-
-        return count;
     }
 
     public long CurrentMinute() => time.GetUtcNow().ToUnixTimeSeconds() / 60;

@@ -300,9 +300,10 @@ public static partial class AppFileParser
 
         reader.RejectUnknownKeys(h, "health.", HealthKeys);
         var path = reader.OptionalString(h, "path", "health.path") ?? defaults.Path;
-        if (!path.StartsWith('/') || path.Contains('#') || path.Contains("..", StringComparison.Ordinal) || path.Any(char.IsWhiteSpace))
+        if (!path.StartsWith('/') || path.StartsWith("//", StringComparison.Ordinal) || path.Contains('\\') || path.Contains('#')
+            || path.Contains("..", StringComparison.Ordinal) || path.Any(char.IsWhiteSpace))
         {
-            errors.Add(new(file, "health.path", $"'{path}' must be a path under the app's prefix starting with '/' (a query is allowed; no '#', '..' or spaces)"));
+            errors.Add(new(file, "health.path", $"'{path}' must be a path under the app's prefix starting with a single '/' (a query is allowed; no '#', '\\', '..' or spaces)"));
         }
 
         var interval = reader.Seconds(h, "intervalSeconds", defaults.Interval, 0, 3600, "health");

@@ -24,7 +24,8 @@ public sealed class MaintenanceWindowTests
     public void Contains_LocalTimesInsideTheWindow(string text, string local, bool inside)
     {
         Assert.True(MaintenanceWindow.TryParse(text, out var window, out var error), error);
-        Assert.Equal(inside, window!.Contains(DateTime.ParseExact(local, "yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture)));
+        var instant = new DateTimeOffset(DateTime.ParseExact(local, "yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture), TimeSpan.Zero);
+        Assert.Equal(inside, window!.Contains(instant, TimeZoneInfo.Utc));
     }
 
     [Theory]
@@ -37,6 +38,42 @@ public sealed class MaintenanceWindowTests
     {
         Assert.False(MaintenanceWindow.TryParse(text, out _, out var error));
         Assert.Contains(expected, error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    // Europe/Zurich: 2026-03-29 02:00 CET jumps to 03:00 CEST; 2026-10-25 03:00 CEST falls back to 02:00 CET.
+    [InlineData("Sunday 02:00-03:00", "2026-03-29", 60)] // starts at the end of the gap (03:00 CEST), lasts an hour
+    [InlineData("Sunday 02:00-03:00", "2026-10-25", 60)] // the first 02:00 (CEST) only, an hour of real time
+    [InlineData("last Sunday 02:30-02:45", "2026-10-25", 15)] // not twice
+    [InlineData("daily 01:00-04:00", "2026-03-29", 180)]
+    public void AcrossDaylightSaving_AWindowLastsItsLength(string text, string date, long minutes)
+    {
+        var errors = new List<string>();
+        var schedule = MaintenanceSchedule.From(new SloOptions { Maintenance = [text], TimeZone = "Europe/Zurich" }, errors);
+        Assert.Empty(errors);
+        var day = new DateTimeOffset(DateTime.ParseExact(date, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), TimeSpan.Zero);
+        var from = (day - TimeSpan.FromHours(6)).ToUnixTimeSeconds() / 60;
+        var to = (day + TimeSpan.FromHours(18)).ToUnixTimeSeconds() / 60;
+
+        var counted = 0L;
+        for (var minute = from; minute < to; minute++)
+        {
+            counted += schedule.IsMaintenance(minute) ? 1 : 0;
+        }
+
+        Assert.Equal(minutes, counted);
+        Assert.Equal(minutes, schedule.MinutesWithin(from, to));
+    }
+
+    [Fact]
+    public void MinutesWithin_CountsOverlapsOnce_AndClipsToTheSpan()
+    {
+        var schedule = MaintenanceSchedule.From(new SloOptions { Maintenance = ["daily 10:00-12:00", "daily 11:00-13:00", "2026-11-24 23:00-01:00"], TimeZone = "UTC" }, []);
+        var day = new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds() / 60;
+
+        Assert.Equal(180 + 120, schedule.MinutesWithin(day, day + 24 * 60 + 120));
+        Assert.Equal(30, schedule.MinutesWithin(day + 10 * 60 + 30, day + 11 * 60));
+        Assert.Equal(30 * 180 + 120, schedule.MinutesWithin(day - 29 * 24 * 60, day + 24 * 60 + 120));
     }
 
     [Fact]

@@ -97,10 +97,16 @@ public sealed class AppFileParserTests : IDisposable
         (_, errors) = AppFileParser.Parse(AppFile(), ValidJson("""
             "health": { "path": "healthz", "intervalSeconds": 0.5, "timeoutSeconds": "soon", "every": 3 },
             """));
-        Assert.Contains("must be a path under the app's prefix starting with '/'", ErrorFor(errors, "health.path").Message, StringComparison.Ordinal);
+        Assert.Contains("must be a path under the app's prefix starting with a single '/'", ErrorFor(errors, "health.path").Message, StringComparison.Ordinal);
         Assert.Contains("at least 1 second", ErrorFor(errors, "health.intervalSeconds").Message, StringComparison.Ordinal);
         Assert.Contains("number of seconds", ErrorFor(errors, "health.timeoutSeconds").Message, StringComparison.Ordinal);
         Assert.Contains("unknown key", ErrorFor(errors, "health.every").Message, StringComparison.Ordinal);
+
+        // A scheme-relative path would send the probe, and its secret, to another host.
+        (_, errors) = AppFileParser.Parse(AppFile(), ValidJson("""
+            "health": { "path": "//evil.example/x" },
+            """));
+        Assert.Contains("single '/'", ErrorFor(errors, "health.path").Message, StringComparison.Ordinal);
     }
 
     [Fact]
