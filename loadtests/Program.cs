@@ -1,4 +1,13 @@
-// The SLO load-test suite (open-model runner on HdrHistogram) is built under its own issue;
-// until then this entry point only says so, so the solution builds as one.
-Console.Error.WriteLine("PyPE.LoadTests: the SLO suite is not built yet (see the load-test issue).");
-return 2;
+using PyPE.LoadTests;
+
+// The SLO load-test suite: parse the plan, run it open-model against the host, write the reports, and exit
+// non-zero when an SLO threshold fails. `dotnet run --project loadtests -- --help` lists the options.
+var (options, error) = LoadTestOptions.Parse(args);
+if (options is null)
+{
+    await Console.Error.WriteLineAsync(error is { Length: > 0 } ? $"PyPE.LoadTests: {error}\n\n{LoadTestOptions.Usage}" : LoadTestOptions.Usage);
+    return 2;
+}
+
+var report = await LoadTest.RunAsync(options, Console.Out);
+return report.Passed ? 0 : 1;

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+
+namespace PyPE.LoadTests.Running;
+
+/// <summary>
+/// An open-model load generator: each scenario's requests are due at fixed times (constant arrival rate), and
+/// each is started at its due time whether or not earlier ones have finished — the way independent users
+/// arrive, unlike a closed loop of virtual users that waits for each answer. Latency counts from the due time.
+/// A request that cannot start because <see cref="RunSettings.MaxInFlight"/> requests are already open is
+/// counted as dropped, not delayed. Every run is bounded: by the schedule's length and by a hard deadline.
+/// </summary>
+public sealed class OpenModelRunner(HttpClient client, RunSettings settings)
+{
+    private int _inFlight;
+
+    /// <summary>Requests sent and not yet answered.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Runs every scenario at its rate for <see cref="RunSettings.Duration"/>; then waits for the stragglers up to the request timeout.</summary>
+    public async Task<IReadOnlyList<ScenarioResult>> RunAsync(IReadOnlyList<Scenario> scenarios, IProgress<RunProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var stats = scenarios.Select(s => new ScenarioStats(s, settings.Duration)).ToList();
+        var pending = new List<Task>();
+        var started = Stopwatch.GetTimestamp();
+        // One schedule per scenario: request n of a scenario is due at n / rate seconds.
+        var next = scenarios.Select(_ => 0L).ToArray();
+        var total = scenarios.Select(s => (long)Math.Floor(s.RatePerSecond * settings.Duration.TotalSeconds)).ToArray();
+        var lastReport = 0L;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var now = Stopwatch.GetElapsedTime(started);
+            var earliest = TimeSpan.MaxValue;
+            var done = true;
+            for (var i = 0; i < scenarios.Count; i++)
+            {
+                while (next[i] < total[i])
+                {
+                    var due = TimeSpan.FromSeconds(next[i] / scenarios[i].RatePerSecond);
+                    if (due > now)
+                    {
+                        earliest = due < earliest ? due : earliest;
+                        break;
+                    }
+
+                    next[i]++;
+                    Start(scenarios[i], stats[i], started, due, pending);
+                }
+
+                done &= next[i] >= total[i];
+            }
+
+            if (progress is not null && now.Ticks - lastReport >= TimeSpan.TicksPerSecond / 2)
+            {
+                lastReport = now.Ticks;
+                progress.Report(new RunProgress(now, settings.Duration, stats.Sum(s => s.Completed), stats.Sum(s => s.Errors), stats.Sum(s => s.Dropped), InFlight));
+            }
+
+            if (done)
+            {
+                break;
+            }
+
+            await WaitUntilAsync(started, earliest, cancellationToken);
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        pending.RemoveAll(t => t.IsCompleted);
+        await Task.WhenAll(pending).WaitAsync(settings.RequestTimeout + TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+        return [.. stats.Select(s => s.Snapshot(elapsed))];
+    }
+
+    private void Start(Scenario scenario, ScenarioStats stats, long started, TimeSpan due, List<Task> pending)
+    {
+        if (Interlocked.Increment(ref _inFlight) > settings.MaxInFlight)
+        {
+            Interlocked.Decrement(ref _inFlight);
+            stats.RecordDropped();
+            return;
+        }
+
+        stats.RecordScheduled();
+        pending.Add(SendAsync(scenario, stats, started, due));
+        if (pending.Count > 4096)
+        {
+            pending.RemoveAll(t => t.IsCompleted);
+        }
+    }
+
+    private async Task SendAsync(Scenario scenario, ScenarioStats stats, long started, TimeSpan due)
+    {
+        var status = 0;
+        try
+        {
+            using var timeout = new CancellationTokenSource(settings.RequestTimeout);
+            using var request = new HttpRequestMessage(HttpMethod.Get, scenario.Path);
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
+            status = (int)response.StatusCode;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+        {
+            // No answer: counted as an error with status 0.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+
+        var latency = Stopwatch.GetElapsedTime(started) - due;
+        stats.RecordCompleted((int)due.TotalSeconds, latency, status);
+    }
+
+    /// <summary>Sleeps until shortly before <paramref name="due"/>, then yields: Task.Delay alone is only millisecond-accurate.</summary>
+    private static async Task WaitUntilAsync(long started, TimeSpan due, CancellationToken cancellationToken)
+    {
+        var wait = due - Stopwatch.GetElapsedTime(started);
+        if (wait > TimeSpan.FromMilliseconds(2))
+        {
+            await Task.Delay(wait - TimeSpan.FromMilliseconds(1), cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+        else if (wait > TimeSpan.Zero)
+        {
+            await Task.Yield();
+        }
+    }
+}
+
+/// <summary>How a run is bounded.</summary>
+/// <param name="Duration">How long requests keep starting.</param>
+/// <param name="RequestTimeout">A request without an answer by then is an error.</param>
+/// <param name="MaxInFlight">Open requests allowed at once; beyond, requests are dropped (and counted).</param>
+public sealed record RunSettings(TimeSpan Duration, TimeSpan RequestTimeout, int MaxInFlight);
+
+/// <summary>A live view of a run, for the terminal.</summary>
+public sealed record RunProgress(TimeSpan Elapsed, TimeSpan Duration, long Completed, long Errors, long Dropped, int InFlight);

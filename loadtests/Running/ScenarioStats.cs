@@ -1,0 +1,137 @@
+using HdrHistogram;
+
+namespace PyPE.LoadTests.Running;
+
+/// <summary>
+/// What one scenario measured. Latency is from each request's intended start (its slot in the schedule), not
+/// from when it was actually sent, so a stalled server cannot hide behind a stalled client (no coordinated
+/// omission). Thread-safe: requests complete on many threads.
+/// </summary>
+public sealed class ScenarioStats(Scenario scenario, TimeSpan duration)
+{
+    /// <summary>Latencies are recorded in microseconds, up to this.</summary>
+    public const long HighestTrackableMicroseconds = 10L * 60 * 1_000_000;
+
+    /// <summary>The SLO's latency threshold.</summary>
+    public static readonly TimeSpan FastThreshold = TimeSpan.FromSeconds(2);
+
+    private readonly Lock _lock = new();
+    private readonly LongHistogram _latency = new(HighestTrackableMicroseconds, 3);
+    private readonly long[] _completedPerSecond = new long[(int)Math.Ceiling(duration.TotalSeconds) + 1];
+    private readonly long[] _errorsPerSecond = new long[(int)Math.Ceiling(duration.TotalSeconds) + 1];
+    private readonly LongHistogram?[] _perSecond = new LongHistogram?[(int)Math.Ceiling(duration.TotalSeconds) + 1];
+    private readonly Dictionary<int, long> _statuses = [];
+
+    public Scenario Scenario { get; } = scenario;
+
+    public long Scheduled { get; private set; }
+
+    public long Completed { get; private set; }
+
+    /// <summary>Answers of 5xx, and requests that got no answer (connection failures, client timeouts).</summary>
+    public long Errors { get; private set; }
+
+    /// <summary>Requests that could not start: the client's in-flight cap was reached (the server fell behind).</summary>
+    public long Dropped { get; private set; }
+
+    /// <summary>Completed without error within <see cref="FastThreshold"/> of the intended start.</summary>
+    public long Fast { get; private set; }
+
+    public void RecordScheduled()
+    {
+        lock (_lock)
+        {
+            Scheduled++;
+        }
+    }
+
+    public void RecordDropped()
+    {
+        lock (_lock)
+        {
+            Scheduled++;
+            Dropped++;
+        }
+    }
+
+    /// <param name="second">Seconds since the run started when the request was due.</param>
+    /// <param name="latency">From the intended start to the end of the response.</param>
+    /// <param name="status">HTTP status, or 0 when no answer came.</param>
+    public void RecordCompleted(int second, TimeSpan latency, int status)
+    {
+        var micros = Math.Clamp((long)(latency.TotalMilliseconds * 1000), 1, HighestTrackableMicroseconds);
+        var error = status is 0 or >= 500;
+        lock (_lock)
+        {
+            Completed++;
+            _latency.RecordValue(micros);
+            _statuses[status] = _statuses.GetValueOrDefault(status) + 1;
+            if (error)
+            {
+                Errors++;
+            }
+            else if (latency < FastThreshold)
+            {
+                Fast++;
+            }
+
+            var slot = Math.Clamp(second, 0, _completedPerSecond.Length - 1);
+            _completedPerSecond[slot]++;
+            if (error)
+            {
+                _errorsPerSecond[slot]++;
+            }
+
+            (_perSecond[slot] ??= new LongHistogram(HighestTrackableMicroseconds, 2)).RecordValue(micros);
+        }
+    }
+
+    /// <summary>A consistent copy of everything measured.</summary>
+    public ScenarioResult Snapshot(TimeSpan elapsed)
+    {
+        lock (_lock)
+        {
+            var percentiles = new SortedDictionary<double, double>();
+            foreach (var p in (double[])[50, 75, 90, 95, 99, 99.9, 100])
+            {
+                percentiles[p] = _latency.TotalCount == 0 ? 0 : _latency.GetValueAtPercentile(p) / 1000.0;
+            }
+
+            return new ScenarioResult(
+                Scenario,
+                Scheduled,
+                Completed,
+                Errors,
+                Dropped,
+                Fast,
+                elapsed.TotalSeconds > 0 ? Completed / elapsed.TotalSeconds : 0,
+                percentiles,
+                new SortedDictionary<int, long>(_statuses),
+                [.. _completedPerSecond],
+                [.. _errorsPerSecond],
+                [.. _perSecond.Select(h => h is null ? 0 : h.GetValueAtPercentile(90) / 1000.0)]);
+        }
+    }
+}
+
+/// <summary>One scenario's results (latencies in milliseconds).</summary>
+public sealed record ScenarioResult(
+    Scenario Scenario,
+    long Scheduled,
+    long Completed,
+    long Errors,
+    long Dropped,
+    long Fast,
+    double ThroughputPerSecond,
+    IReadOnlyDictionary<double, double> LatencyPercentilesMs,
+    IReadOnlyDictionary<int, long> Statuses,
+    long[] CompletedPerSecond,
+    long[] ErrorsPerSecond,
+    double[] P90MsPerSecond)
+{
+    /// <summary>Share of scheduled requests answered without error within 2 s (dropped ones count as slow).</summary>
+    public double FastShare => Scheduled == 0 ? 1 : (double)Fast / Scheduled;
+
+    /// <summary>Errors and dropped requests over all scheduled.</summary>
+    public double ErrorShare => Scheduled == 0 ? 0 : (double)(Errors + Dropped) / Scheduled;
+}
