@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace PyPE.LoadTests.Reporting;
 
-/// <summary>Writes a run's report for machines (JSON) and for people (Markdown).</summary>
+/// <summary>Writes a run's report for machines (JSON) and for people (Markdown, and HTML with charts).</summary>
 public static class ReportWriter
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
@@ -14,9 +14,11 @@ public static class ReportWriter
         Directory.CreateDirectory(folder);
         var json = Path.Combine(folder, "report.json");
         var markdown = Path.Combine(folder, "report.md");
+        var html = Path.Combine(folder, "report.html");
         await File.WriteAllTextAsync(json, JsonSerializer.Serialize(report, Json));
         await File.WriteAllTextAsync(markdown, Markdown(report));
-        return [json, markdown];
+        await File.WriteAllTextAsync(html, HtmlReport.Render(report));
+        return [json, markdown, html];
     }
 
     public static string Markdown(RunReport report)

@@ -17,9 +17,9 @@ public sealed class ScenarioStats(Scenario scenario, TimeSpan duration)
 
     private readonly Lock _lock = new();
     private readonly LongHistogram _latency = new(HighestTrackableMicroseconds, 3);
-    private readonly long[] _completedPerSecond = new long[(int)Math.Ceiling(duration.TotalSeconds) + 1];
-    private readonly long[] _errorsPerSecond = new long[(int)Math.Ceiling(duration.TotalSeconds) + 1];
-    private readonly LongHistogram?[] _perSecond = new LongHistogram?[(int)Math.Ceiling(duration.TotalSeconds) + 1];
+    private readonly long[] _completedPerSecond = new long[Math.Max(1, (int)Math.Ceiling(duration.TotalSeconds))];
+    private readonly long[] _errorsPerSecond = new long[Math.Max(1, (int)Math.Ceiling(duration.TotalSeconds))];
+    private readonly LongHistogram?[] _perSecond = new LongHistogram?[Math.Max(1, (int)Math.Ceiling(duration.TotalSeconds))];
     private readonly Dictionary<int, long> _statuses = [];
 
     public Scenario Scenario { get; } = scenario;
@@ -86,6 +86,23 @@ public sealed class ScenarioStats(Scenario scenario, TimeSpan duration)
         }
     }
 
+    /// <summary>The latency distribution as HdrHistogram's percentile steps (halving the distance to 100 % each time).</summary>
+    private List<PercentilePoint> Curve()
+    {
+        var points = new List<PercentilePoint>();
+        if (_latency.TotalCount == 0)
+        {
+            return points;
+        }
+
+        foreach (var step in _latency.Percentiles(5))
+        {
+            points.Add(new PercentilePoint(step.Percentile, step.ValueIteratedTo / 1000.0));
+        }
+
+        return points;
+    }
+
     /// <summary>A consistent copy of everything measured.</summary>
     public ScenarioResult Snapshot(TimeSpan elapsed)
     {
@@ -107,6 +124,7 @@ public sealed class ScenarioStats(Scenario scenario, TimeSpan duration)
                 elapsed.TotalSeconds > 0 ? Completed / elapsed.TotalSeconds : 0,
                 percentiles,
                 new SortedDictionary<int, long>(_statuses),
+                Curve(),
                 [.. _completedPerSecond],
                 [.. _errorsPerSecond],
                 [.. _perSecond.Select(h => h is null ? 0 : h.GetValueAtPercentile(90) / 1000.0)]);
@@ -125,6 +143,7 @@ public sealed record ScenarioResult(
     double ThroughputPerSecond,
     IReadOnlyDictionary<double, double> LatencyPercentilesMs,
     IReadOnlyDictionary<int, long> Statuses,
+    IReadOnlyList<PercentilePoint> LatencyCurve,
     long[] CompletedPerSecond,
     long[] ErrorsPerSecond,
     double[] P90MsPerSecond)
@@ -135,3 +154,6 @@ public sealed record ScenarioResult(
     /// <summary>Errors and dropped requests over all scheduled.</summary>
     public double ErrorShare => Scheduled == 0 ? 0 : (double)(Errors + Dropped) / Scheduled;
 }
+
+/// <summary>One point of a latency percentile curve.</summary>
+public sealed record PercentilePoint(double Percentile, double LatencyMs);

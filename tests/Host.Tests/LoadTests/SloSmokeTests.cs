@@ -44,6 +44,11 @@ public sealed class SloSmokeTests : IDisposable
         var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_out, "report.json"))).RootElement;
         Assert.Equal(4, json.GetProperty("thresholds").GetArrayLength());
         Assert.Contains("# SLO load test: PASSED", await File.ReadAllTextAsync(Path.Combine(_out, "report.md")), StringComparison.Ordinal);
+        var html = await File.ReadAllTextAsync(Path.Combine(_out, "report.html"));
+        Assert.Contains("aria-label=\"latency by percentile\"", html, StringComparison.Ordinal);
+        Assert.Contains("aria-label=\"throughput and latency over time\"", html, StringComparison.Ordinal);
+        Assert.Contains("<polyline", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", html, StringComparison.Ordinal);
     }
 
     [Fact(Timeout = 90_000)]
