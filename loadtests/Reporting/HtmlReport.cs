@@ -36,9 +36,8 @@ public static class HtmlReport
             """);
         foreach (var t in report.Thresholds)
         {
-            var share = t.Id is "latency" or "errors";
-            var (css, result) = t.Passed switch { true => ("pass", "pass"), false => ("fail", "FAIL"), _ => ("na", t.Note ?? "not checked") };
-            html.Append(C, $"<tr><td>{E(t.Name)}</td><td>{(share ? t.Value.ToString("P2", C) : t.Value.ToString("N0", C))}</td><td>{(share ? t.Target.ToString("P2", C) : t.Target.ToString("N0", C))}</td><td class=\"{css}\">{E(result)}</td></tr>");
+            var css = t.Passed switch { true => "pass", false => "fail", _ => "na" };
+            html.Append(C, $"<tr><td>{E(t.Name)}</td><td>{t.ValueText}</td><td>{t.TargetText}</td><td class=\"{css}\">{E(t.ResultText)}</td></tr>");
         }
 
         html.Append("</table><h2>Scenarios</h2><table><tr><th>Scenario</th><th>Class</th><th>Rate/s</th><th>Scheduled</th><th>Answered</th><th>Errors</th><th>Dropped</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>max ms</th><th>Under 2 s</th></tr>");

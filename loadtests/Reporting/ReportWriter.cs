@@ -40,11 +40,7 @@ public static class ReportWriter
         md.Append("\n| threshold | measured | target | result |\n|---|---:|---:|---|\n");
         foreach (var t in report.Thresholds)
         {
-            var isShare = t.Id is "latency" or "errors";
-            var value = isShare ? t.Value.ToString("P2", c) : t.Value.ToString("N0", c);
-            var target = isShare ? t.Target.ToString("P2", c) : t.Target.ToString("N0", c);
-            var result = t.Passed switch { true => "pass", false => "**FAIL**", _ => t.Note ?? "not checked" };
-            md.Append(c, $"| {t.Name} | {value} | {target} | {result} |\n");
+            md.Append(c, $"| {t.Name} | {t.ValueText} | {t.TargetText} | {(t.Passed == false ? "**FAIL**" : t.ResultText)} |\n");
         }
 
         return md.ToString();

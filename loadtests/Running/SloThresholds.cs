@@ -48,4 +48,17 @@ public static class SloThresholds
 }
 
 /// <summary>One threshold: the measured value against its target; <c>Passed</c> is null when the run could not tell.</summary>
-public sealed record ThresholdResult(string Id, string Name, double Value, double Target, bool? Passed, string? Note = null);
+public sealed record ThresholdResult(string Id, string Name, double Value, double Target, bool? Passed, string? Note = null)
+{
+    /// <summary>The measured value as reports show it: a share in percent, a rate as a whole number.</summary>
+    public string ValueText => Format(Value);
+
+    public string TargetText => Format(Target);
+
+    /// <summary>pass, FAIL, or why it was not checked.</summary>
+    public string ResultText => Passed switch { true => "pass", false => "FAIL", _ => Note ?? "not checked" };
+
+    private string Format(double value) => Id is "latency" or "errors"
+        ? value.ToString("P2", System.Globalization.CultureInfo.InvariantCulture)
+        : value.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+}
