@@ -7,7 +7,48 @@ namespace PyPE.LoadTests;
 /// <summary>One run of the suite, from options to written reports (also called by the test suite's smoke run).</summary>
 public static class LoadTest
 {
+    /// <summary>Runs the plan; for a capacity search the returned report is the highest step that held (or the first, failed, one).</summary>
     public static async Task<RunReport> RunAsync(LoadTestOptions options, TextWriter output, CancellationToken cancellationToken = default)
+    {
+        if (options.Plan != LoadPlan.Capacity)
+        {
+            var shape = options.Plan == LoadPlan.Ramp ? options.Ramp : RateShape.Constant;
+            var report = await RunOnceAsync(options, options.Scenarios, options.Duration, shape, output, cancellationToken);
+            await WriteAsync(report, options.OutputFolder, output);
+            return report;
+        }
+
+        return (await SearchCapacityAsync(options, output, cancellationToken)).Verdict;
+    }
+
+    /// <summary>
+    /// Raises every scenario's rate step by step (1x, 2x, 3x ... of the configured rates) until a threshold
+    /// fails, and reports the highest step that held.
+    /// </summary>
+    public static async Task<CapacityReport> SearchCapacityAsync(LoadTestOptions options, TextWriter output, CancellationToken cancellationToken = default)
+    {
+        var steps = new List<RunReport>();
+        for (var factor = 1; factor <= options.MaxSteps && !cancellationToken.IsCancellationRequested; factor++)
+        {
+            var scaled = options.Scenarios.Select(s => s with { RatePerSecond = s.RatePerSecond * factor }).ToList();
+            await output.WriteLineAsync($"Capacity step {factor}: {factor}x the rates");
+            var report = await RunOnceAsync(options, scaled, options.StepDuration, RateShape.Constant, output, cancellationToken);
+            steps.Add(report);
+            await ReportWriter.WriteAsync(report, Path.Combine(options.OutputFolder, $"step-{factor}"));
+            if (!report.Passed)
+            {
+                break;
+            }
+        }
+
+        var capacity = new CapacityReport(steps, steps.LastOrDefault(s => s.Passed));
+        var files = await ReportWriter.WriteCapacityAsync(capacity, options.OutputFolder);
+        await output.WriteLineAsync(ReportWriter.CapacityMarkdown(capacity));
+        await output.WriteLineAsync($"Reports: {string.Join(", ", files)} (and each step's in step-N/)");
+        return capacity;
+    }
+
+    private static async Task<RunReport> RunOnceAsync(LoadTestOptions options, List<Scenario> scenarios, TimeSpan duration, RateShape shape, TextWriter output, CancellationToken cancellationToken)
     {
         using var handler = new SocketsHttpHandler
         {
@@ -17,27 +58,33 @@ public static class LoadTest
             AllowAutoRedirect = false,
         };
         using var client = new HttpClient(handler) { BaseAddress = options.Target, Timeout = Timeout.InfiniteTimeSpan };
-        var runner = new OpenModelRunner(client, new RunSettings(options.Duration, options.RequestTimeout, options.MaxInFlight));
+        var runner = new OpenModelRunner(client, new RunSettings(duration, options.RequestTimeout, options.MaxInFlight, shape));
         var startedAt = DateTimeOffset.UtcNow;
-        await output.WriteLineAsync($"PyPE.LoadTests: {options.Scenarios.Count} scenario(s) against {options.Target} for {options.Duration.TotalSeconds:0.#} s: "
-            + string.Join(", ", options.Scenarios.Select(s => $"{s.Name} {s.RatePerSecond:0.#}/s")));
+        var ramp = shape == RateShape.Constant ? "" : $" (rates times {shape.From:0.##} → {shape.To:0.##})";
+        await output.WriteLineAsync($"PyPE.LoadTests: {scenarios.Count} scenario(s) against {options.Target} for {duration.TotalSeconds:0.#} s{ramp}: "
+            + string.Join(", ", scenarios.Select(s => $"{s.Name} {s.RatePerSecond:0.#}/s")));
         var progress = new TerminalProgress(output, !Console.IsOutputRedirected && output == Console.Out);
-        var results = await runner.RunAsync(options.Scenarios, progress, cancellationToken);
+        var results = await runner.RunAsync(scenarios, progress, cancellationToken);
         progress.Finish();
-
-        var report = new RunReport(
+        return new RunReport(
             options.Target.ToString(),
             startedAt,
-            options.Duration.TotalSeconds,
+            duration.TotalSeconds,
             options.RequestTimeout.TotalSeconds,
             options.MaxInFlight,
             $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}",
             results,
-            SloThresholds.Evaluate(results, options.Duration));
-        var files = await ReportWriter.WriteAsync(report, options.OutputFolder);
+            SloThresholds.Evaluate(results, duration))
+        {
+            Plan = shape == RateShape.Constant ? "constant" : $"ramp {shape.From:0.##}x → {shape.To:0.##}x",
+        };
+    }
+
+    private static async Task WriteAsync(RunReport report, string folder, TextWriter output)
+    {
+        var files = await ReportWriter.WriteAsync(report, folder);
         await output.WriteLineAsync(ReportWriter.Markdown(report));
         await output.WriteLineAsync($"Reports: {string.Join(", ", files)}");
-        return report;
     }
 }
 

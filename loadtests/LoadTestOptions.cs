@@ -23,7 +23,14 @@ public sealed record LoadTestOptions
           --duration SECONDS      how long requests keep starting (default 60)
           --timeout SECONDS       a request without an answer by then is an error (default 10)
           --max-in-flight N       open requests at once; beyond, requests are dropped and counted (default 2000)
-          --out FOLDER            where report.json and report.md go (default artifacts/loadtest)
+          --out FOLDER            where the reports go (default artifacts/loadtest)
+          --plan constant|ramp|capacity
+                                  constant (default): the rates for the whole duration;
+                                  ramp: the rates times a factor moving linearly from --ramp-from to --ramp-to;
+                                  capacity: steps of --step-duration at 1x, 2x, 3x ... the rates (at most
+                                  --max-steps), until a threshold fails; reports the highest step that held
+          --ramp-from F, --ramp-to T   factors of the ramp (default 0.1 and 1)
+          --step-duration SECONDS, --max-steps N   the capacity search's steps (default 20 s, 10)
 
         Exit code: 0 when every SLO threshold holds, 1 when one fails, 2 for a usage error.
         """;
@@ -39,6 +46,14 @@ public sealed record LoadTestOptions
     public int MaxInFlight { get; init; } = 2000;
 
     public string OutputFolder { get; init; } = Path.Combine("artifacts", "loadtest");
+
+    public LoadPlan Plan { get; init; } = LoadPlan.Constant;
+
+    public RateShape Ramp { get; init; } = new(0.1, 1);
+
+    public TimeSpan StepDuration { get; init; } = TimeSpan.FromSeconds(20);
+
+    public int MaxSteps { get; init; } = 10;
 
     public static (LoadTestOptions? Options, string? Error) Parse(IReadOnlyList<string> args)
     {
@@ -105,6 +120,38 @@ public sealed record LoadTestOptions
                 case "--out":
                     options = options with { OutputFolder = value };
                     break;
+                case "--plan":
+                    if (!Enum.TryParse<LoadPlan>(value, ignoreCase: true, out var plan) || int.TryParse(value, CultureInfo.InvariantCulture, out _))
+                    {
+                        return (null, $"--plan: '{value}' is not constant, ramp or capacity");
+                    }
+
+                    options = options with { Plan = plan };
+                    break;
+                case "--ramp-from" or "--ramp-to":
+                    if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var factor) || factor < 0 || !double.IsFinite(factor))
+                    {
+                        return (null, $"{name}: '{value}' is not a factor of 0 or more");
+                    }
+
+                    options = options with { Ramp = name == "--ramp-from" ? options.Ramp with { From = factor } : options.Ramp with { To = factor } };
+                    break;
+                case "--step-duration":
+                    if (!TryPositive(value.TrimEnd('s'), out var step))
+                    {
+                        return (null, $"--step-duration: '{value}' is not a positive number of seconds");
+                    }
+
+                    options = options with { StepDuration = TimeSpan.FromSeconds(step) };
+                    break;
+                case "--max-steps":
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var steps) || steps < 1)
+                    {
+                        return (null, $"--max-steps: '{value}' is not a whole number above 0");
+                    }
+
+                    options = options with { MaxSteps = steps };
+                    break;
                 default:
                     return (null, $"unknown option '{name}'");
             }
@@ -113,6 +160,11 @@ public sealed record LoadTestOptions
         if (scenarios.Count == 0)
         {
             return (null, "no scenario: give --sla-scale N or at least one --scenario");
+        }
+
+        if (options.Plan == LoadPlan.Ramp && options.Ramp.From + options.Ramp.To <= 0)
+        {
+            return (null, "--ramp-from and --ramp-to are both 0: the ramp sends nothing");
         }
 
         if (scenarios.Select(s => s.Name).Distinct(StringComparer.Ordinal).Count() != scenarios.Count)
@@ -153,4 +205,17 @@ public sealed record LoadTestOptions
 
     private static bool TryPositive(string text, out double value) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && value > 0 && double.IsFinite(value);
+}
+
+/// <summary>How the load is offered over a run.</summary>
+public enum LoadPlan
+{
+    /// <summary>The scenarios' rates for the whole duration.</summary>
+    Constant,
+
+    /// <summary>The rates times a factor moving linearly over the duration.</summary>
+    Ramp,
+
+    /// <summary>Steps at 1x, 2x, 3x ... the rates until a threshold fails.</summary>
+    Capacity,
 }

@@ -21,12 +21,49 @@ public static class ReportWriter
         return [json, markdown, html];
     }
 
+    public static async Task<IReadOnlyList<string>> WriteCapacityAsync(CapacityReport capacity, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var json = Path.Combine(folder, "capacity.json");
+        var markdown = Path.Combine(folder, "capacity.md");
+        await File.WriteAllTextAsync(json, JsonSerializer.Serialize(capacity, Json));
+        await File.WriteAllTextAsync(markdown, CapacityMarkdown(capacity));
+        return [json, markdown];
+    }
+
+    public static string CapacityMarkdown(CapacityReport capacity)
+    {
+        var md = new StringBuilder();
+        var c = CultureInfo.InvariantCulture;
+        md.Append("# SLO capacity search\n\n");
+        if (capacity.HighestHeld is { } held)
+        {
+            md.Append(c, $"Highest step that held every threshold: {string.Join(", ", held.Scenarios.Select(s => $"{s.Scenario.Name} {s.Scenario.RatePerSecond:0.#}/s ({s.Scenario.RatePerSecond * 60:N0}/min)"))}.\n\n");
+        }
+        else
+        {
+            md.Append("Even the first step failed a threshold.\n\n");
+        }
+
+        md.Append("| step | rates (/s) | answered | errors + dropped | under 2 s (dynamic) | p99 ms (worst scenario) | result |\n|---:|---|---:|---:|---:|---:|---|\n");
+        for (var i = 0; i < capacity.Steps.Count; i++)
+        {
+            var step = capacity.Steps[i];
+            var latency = step.Thresholds.FirstOrDefault(t => t.Id == "latency")?.ValueText ?? "—";
+            var failed = string.Join(", ", step.Thresholds.Where(t => t.Passed == false).Select(t => t.Id));
+            md.Append(c, $"| {i + 1} | {string.Join(", ", step.Scenarios.Select(s => $"{s.Scenario.Name} {s.Scenario.RatePerSecond:0.#}"))} | {step.Scenarios.Sum(s => s.Completed)} | ");
+            md.Append(c, $"{step.Scenarios.Sum(s => s.Errors + s.Dropped)} | {latency} | {step.Scenarios.Max(s => s.LatencyPercentilesMs[99]):0.#} | {(step.Passed ? "held" : "**broke: " + failed + "**")} |\n");
+        }
+
+        return md.ToString();
+    }
+
     public static string Markdown(RunReport report)
     {
         var md = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
         md.Append(c, $"# SLO load test: {(report.Passed ? "PASSED" : "FAILED")}\n\n");
-        md.Append(c, $"Target {report.Target}, started {report.StartedAt:yyyy-MM-dd HH:mm:ss} UTC, {report.DurationSeconds:0.#} s of open-model load ");
+        md.Append(c, $"Target {report.Target}, started {report.StartedAt:yyyy-MM-dd HH:mm:ss} UTC, {report.DurationSeconds:0.#} s of open-model load, {report.Plan} ");
         md.Append(c, $"(request timeout {report.RequestTimeoutSeconds:0.#} s, at most {report.MaxInFlight} in flight); {report.Machine}.\n\n");
         md.Append("| scenario | class | rate/s | scheduled | answered | errors | dropped | throughput/s | p50 ms | p90 ms | p99 ms | max ms | under 2 s |\n");
         md.Append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");

@@ -15,4 +15,14 @@ public sealed record RunReport(
 {
     /// <summary>True when no threshold failed.</summary>
     public bool Passed => Thresholds.All(t => t.Passed != false);
+
+    /// <summary>How the load was offered: <c>constant</c> or the ramp's factors.</summary>
+    public string Plan { get; init; } = "constant";
+}
+
+/// <summary>A capacity search: every step's run, and the highest step that held (null when even the first failed).</summary>
+public sealed record CapacityReport(IReadOnlyList<RunReport> Steps, RunReport? HighestHeld)
+{
+    /// <summary>What the search says as one run: the highest step that held, else the first step (which failed).</summary>
+    public RunReport Verdict => HighestHeld ?? Steps[0];
 }

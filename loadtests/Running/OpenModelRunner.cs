@@ -24,7 +24,8 @@ public sealed class OpenModelRunner(HttpClient client, RunSettings settings)
         var started = Stopwatch.GetTimestamp();
         // One schedule per scenario: request n of a scenario is due at n / rate seconds.
         var next = scenarios.Select(_ => 0L).ToArray();
-        var total = scenarios.Select(s => (long)Math.Floor(s.RatePerSecond * settings.Duration.TotalSeconds)).ToArray();
+        var shape = settings.Shape ?? RateShape.Constant;
+        var total = scenarios.Select(s => shape.Count(s.RatePerSecond, settings.Duration)).ToArray();
         var lastReport = 0L;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -35,7 +36,7 @@ public sealed class OpenModelRunner(HttpClient client, RunSettings settings)
             {
                 while (next[i] < total[i])
                 {
-                    var due = TimeSpan.FromSeconds(next[i] / scenarios[i].RatePerSecond);
+                    var due = shape.DueTime(next[i], scenarios[i].RatePerSecond, settings.Duration);
                     if (due > now)
                     {
                         earliest = due < earliest ? due : earliest;
@@ -128,7 +129,8 @@ public sealed class OpenModelRunner(HttpClient client, RunSettings settings)
 /// <param name="Duration">How long requests keep starting.</param>
 /// <param name="RequestTimeout">A request without an answer by then is an error.</param>
 /// <param name="MaxInFlight">Open requests allowed at once; beyond, requests are dropped (and counted).</param>
-public sealed record RunSettings(TimeSpan Duration, TimeSpan RequestTimeout, int MaxInFlight);
+/// <param name="Shape">How the rates move over the run; constant when null.</param>
+public sealed record RunSettings(TimeSpan Duration, TimeSpan RequestTimeout, int MaxInFlight, RateShape? Shape = null);
 
 /// <summary>A live view of a run, for the terminal.</summary>
 public sealed record RunProgress(TimeSpan Elapsed, TimeSpan Duration, long Completed, long Errors, long Dropped, int InFlight);

@@ -37,8 +37,9 @@ public static class SloThresholds
     private static ThresholdResult Throughput(string id, RequestClass requestClass, double target, IReadOnlyList<ScenarioResult> results, TimeSpan duration)
     {
         var ofClass = results.Where(r => r.Scenario.Class == requestClass).ToList();
-        var offered = ofClass.Sum(r => r.Scenario.RatePerSecond) * 60;
-        var answered = ofClass.Sum(r => r.Completed - r.Errors) / Math.Max(duration.TotalMinutes, 1e-9);
+        var minutes = Math.Max(duration.TotalMinutes, 1e-9);
+        var offered = ofClass.Sum(r => r.Scheduled) / minutes;
+        var answered = ofClass.Sum(r => r.Completed - r.Errors) / minutes;
         var name = $"{requestClass.ToString().ToLowerInvariant()} requests answered per minute ≥ {target:N0}";
         // A run that offers less than the target cannot show whether the target holds: not a failure, not a pass.
         return offered < target

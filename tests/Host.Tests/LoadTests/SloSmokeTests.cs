@@ -74,6 +74,32 @@ public sealed class SloSmokeTests : IDisposable
         Assert.True(report.Thresholds.Single(t => t.Id == "errors").Passed, "slow is not broken: no errors");
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task CapacitySearch_StopsAtTheFirstStepThatBreaks_AndReportsTheOneBefore()
+    {
+        // One worker, 1.5 s per request: half a request a second fits; one a second queues past 2 s.
+        await using var host = await TestHost.StartAsync([new TestApp("cap") { Pool = new() { ["minWorkers"] = 1, ["maxWorkers"] = 1 } }]);
+        await host.WaitForReadyWorkersAsync("cap", 1);
+        var options = new LoadTestOptions
+        {
+            Target = host.Client.BaseAddress!,
+            Scenarios = [new Scenario("slow", RequestClass.Dynamic, "/apps/cap/slow?ms=1500", 0.5)],
+            Plan = LoadPlan.Capacity,
+            StepDuration = TimeSpan.FromSeconds(4),
+            MaxSteps = 5,
+            RequestTimeout = TimeSpan.FromSeconds(20),
+            OutputFolder = _out,
+        };
+
+        var capacity = await LoadTest.SearchCapacityAsync(options, TextWriter.Null);
+
+        Assert.Equal(2, capacity.Steps.Count);
+        Assert.Equal(0.5, capacity.HighestHeld!.Scenarios[0].Scenario.RatePerSecond);
+        Assert.False(capacity.Steps[1].Thresholds.Single(t => t.Id == "latency").Passed);
+        Assert.True(File.Exists(Path.Combine(_out, "capacity.md")));
+        Assert.True(File.Exists(Path.Combine(_out, "step-2", "report.html")));
+    }
+
     [Theory]
     [InlineData(new[] { "--sla-scale", "0" }, "--sla-scale: '0' is not a positive number")]
     [InlineData(new[] { "--scenario", "x=fast:/a@1" }, "'fast' is not a class")]
