@@ -1,0 +1,66 @@
+using System.Net;
+using BenchmarkDotNet.Attributes;
+using Microsoft.AspNetCore.Http;
+using PyPE.Host.Dispatch;
+using PyPE.Host.StaticFiles;
+
+namespace PyPE.Benchmarks;
+
+/// <summary>The rest of a request's path through the host: the headers for the worker, and finding a static file.</summary>
+[MemoryDiagnoser]
+public class RequestPathBenchmarks : IDisposable
+{
+    private readonly DefaultHttpContext _context = new();
+    private string _root = "";
+    private ContainedFileProvider _files = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var headers = _context.Request.Headers;
+        _context.Request.Scheme = "https";
+        _context.Request.Method = "GET";
+        _context.Request.Path = "/apps/directory/people/42";
+        _context.Request.Host = new HostString("portal.example.edu");
+        _context.Connection.RemoteIpAddress = IPAddress.Parse("192.0.2.17");
+        headers.UserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
+        headers.Accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        headers.AcceptEncoding = "gzip, deflate, br";
+        headers.AcceptLanguage = "de-CH,de;q=0.9,en;q=0.8";
+        headers.Cookie = "sessionid=abc123; csrftoken=def456";
+        headers["X-Forwarded-For"] = "203.0.113.9";
+
+        _root = Directory.CreateTempSubdirectory("pype-bench-static-").FullName;
+        Directory.CreateDirectory(Path.Combine(_root, "css"));
+        File.WriteAllText(Path.Combine(_root, "css", "site.css"), "body { margin: 0 }\n");
+        _files = new ContainedFileProvider(_root);
+    }
+
+    /// <summary>YARP's copy of the client's headers plus ours (X-Forwarded-*, no spoofed ones), onto a new request message.</summary>
+    [Benchmark]
+    public async Task<int> TransformRequestHeaders()
+    {
+        using var message = new HttpRequestMessage();
+        await WorkerRequestTransformer.Instance.TransformRequestAsync(_context, message, "http://worker", CancellationToken.None);
+        return message.Headers.NonValidated.Count;
+    }
+
+    /// <summary>Resolving a static file inside its folder (dot segments and symlinks out of it refused).</summary>
+    [Benchmark]
+    public bool FindStaticFile() => _files.GetFileInfo("/css/site.css").Exists;
+
+    [Benchmark]
+    public bool MissStaticFile() => _files.GetFileInfo("/css/none.css").Exists;
+
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _files?.Dispose();
+        if (_root.Length > 0)
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+
+        GC.SuppressFinalize(this);
+    }
+}
