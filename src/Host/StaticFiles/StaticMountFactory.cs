@@ -6,8 +6,9 @@ using PyPE.Supervisor.Apps;
 namespace PyPE.Host.StaticFiles;
 
 /// <summary>
-/// Builds an app's static mounts on ASP.NET's static file middleware (validators, conditional GET, ranges,
-/// content types), over a file provider that refuses anything outside the folder, symlinks included.
+/// Builds an app's static mounts: small files from memory (<see cref="StaticFileCache"/>), the rest on ASP.NET's
+/// static file middleware (validators, conditional GET, ranges, content types) — both over a file provider
+/// that refuses anything outside the folder, symlinks included.
 /// </summary>
 internal sealed class StaticMountFactory(IWebHostEnvironment environment, ILoggerFactory loggers, ErrorPages pages)
 {
@@ -22,15 +23,17 @@ internal sealed class StaticMountFactory(IWebHostEnvironment environment, ILogge
 
     private StaticMount CreateMount(string urlPrefix, string directory)
     {
+        var files = new ContainedFileProvider(directory);
         var options = new StaticFileOptions
         {
             RequestPath = urlPrefix,
-            FileProvider = new ContainedFileProvider(directory),
+            FileProvider = files,
             ContentTypeProvider = ContentTypes,
             ServeUnknownFileTypes = false,
         };
         var middleware = new StaticFileMiddleware(pages.NotFoundAsync, environment, Options.Create(options), loggers);
-        return new StaticMount(urlPrefix, directory, middleware.Invoke);
+        var cache = new StaticFileCache(urlPrefix, files, ContentTypes, middleware.Invoke);
+        return new StaticMount(urlPrefix, directory, cache.ServeAsync);
     }
 
     private static FileExtensionContentTypeProvider CreateContentTypes()

@@ -93,3 +93,59 @@ public sealed class StaticFileTests(SharedHostFixture fixture) : IClassFixture<S
         return status.GetProperty("workers").EnumerateArray().Sum(w => w.GetProperty("requestsServed").GetInt64());
     }
 }
+
+/// <summary>The in-memory fast path for small files: same validators as the full path, and it follows the disk.</summary>
+public sealed class StaticFileCacheTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("pype-static-cache-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact(Timeout = 60_000)]
+    public async Task CachedFile_AgreesWithTheFullPath_FollowsChanges_AndStaysInsideItsFolder()
+    {
+        var file = Path.Combine(_folder, "a.css");
+        await File.WriteAllTextAsync(file, "a { }\n");
+        await using var host = await TestHost.StartAsync([new TestApp("sc") { Static = new() { ["/apps/sc/static"] = _folder } }]);
+
+        using var first = await host.Client.GetAsync("/apps/sc/static/a.css");
+        using var again = await host.Client.GetAsync("/apps/sc/static/a.css");
+        Assert.Equal("a { }\n", await again.Content.ReadAsStringAsync());
+        Assert.Equal(first.Headers.ETag, again.Headers.ETag);
+        Assert.Equal("text/css", again.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(6, again.Content.Headers.ContentLength);
+
+        // The conditional request takes the full path: the ETag the cache gave must be the one it knows.
+        using var conditional = new HttpRequestMessage(HttpMethod.Get, "/apps/sc/static/a.css");
+        conditional.Headers.IfNoneMatch.Add(again.Headers.ETag!);
+        using var notModified = await host.Client.SendAsync(conditional);
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+
+        using var head = await host.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/apps/sc/static/a.css"));
+        Assert.Equal(6, head.Content.Headers.ContentLength);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+
+        // A changed file is served within about a second.
+        await File.WriteAllTextAsync(file, "a { color: red }\n");
+        await Wait.UntilAsync(async () => await host.Client.GetStringAsync("/apps/sc/static/a.css") == "a { color: red }\n",
+            TimeSpan.FromSeconds(10), "the changed file is served");
+
+        // Replaced by a link to a file outside the folder: refused once the cache looks again.
+        var outside = Path.Combine(Path.GetTempPath(), "pype-outside-" + Guid.NewGuid().ToString("N") + ".css");
+        await File.WriteAllTextAsync(outside, "secret { }\n");
+        try
+        {
+            File.Delete(file);
+            File.CreateSymbolicLink(file, outside);
+            await Wait.UntilAsync(async () =>
+            {
+                using var response = await host.Client.GetAsync("/apps/sc/static/a.css");
+                return response.StatusCode == HttpStatusCode.NotFound;
+            }, TimeSpan.FromSeconds(10), "the link out of the folder is refused");
+        }
+        finally
+        {
+            File.Delete(outside);
+        }
+    }
+}
