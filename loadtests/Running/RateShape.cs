@@ -27,7 +27,4 @@ public sealed record RateShape(double From, double To)
         var t = (-From + Math.Sqrt(Math.Max(0, (From * From) + (2 * slope * c)))) / slope;
         return TimeSpan.FromSeconds(Math.Clamp(t, 0, d));
     }
-
-    /// <summary>The factor at <paramref name="elapsed"/> into the run.</summary>
-    public double FactorAt(TimeSpan elapsed, TimeSpan duration) => From + ((To - From) * Math.Clamp(elapsed / duration, 0, 1));
 }

@@ -150,9 +150,6 @@ public sealed record ScenarioResult(
 {
     /// <summary>Share of scheduled requests answered without error within 2 s (dropped ones count as slow).</summary>
     public double FastShare => Scheduled == 0 ? 1 : (double)Fast / Scheduled;
-
-    /// <summary>Errors and dropped requests over all scheduled.</summary>
-    public double ErrorShare => Scheduled == 0 ? 0 : (double)(Errors + Dropped) / Scheduled;
 }
 
 /// <summary>One point of a latency percentile curve.</summary>

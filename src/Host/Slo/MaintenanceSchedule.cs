@@ -9,10 +9,6 @@ internal sealed class MaintenanceSchedule(IReadOnlyList<MaintenanceWindow> windo
 {
     public static MaintenanceSchedule None { get; } = new([], TimeZoneInfo.Utc);
 
-    public IReadOnlyList<MaintenanceWindow> Windows => windows;
-
-    public TimeZoneInfo TimeZone => timeZone;
-
     /// <summary>Whether the minute starting at <paramref name="minute"/> (minutes since the Unix epoch, UTC) is planned maintenance.</summary>
     public bool IsMaintenance(long minute)
     {

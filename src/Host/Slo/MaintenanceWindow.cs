@@ -9,7 +9,7 @@ namespace PyPE.Host.Slo;
 /// <c>2026-12-24 08:00-12:00</c> (once). An end before the start runs past midnight; an end equal to the start
 /// means 24 hours.
 /// </summary>
-internal sealed partial record MaintenanceWindow(string Text, MaintenanceWindow.Recurrence Repeats, DayOfWeek Day, int Nth, DateOnly Date, TimeOnly Start, TimeSpan Length)
+internal sealed partial record MaintenanceWindow(MaintenanceWindow.Recurrence Repeats, DayOfWeek Day, int Nth, DateOnly Date, TimeOnly Start, TimeSpan Length)
 {
     /// <summary>How a window repeats.</summary>
     internal enum Recurrence
@@ -21,8 +21,6 @@ internal sealed partial record MaintenanceWindow(string Text, MaintenanceWindow.
     }
 
     public const string Examples = "'4th Tuesday 17:00-19:00', 'last Friday 22:00-23:30', 'Sunday 02:00-03:00', 'daily 03:00-03:15', '2026-12-24 08:00-12:00'";
-
-    private static readonly string[] Ordinals = ["1st", "2nd", "3rd", "4th", "5th"];
 
     [GeneratedRegex(@"^\s*(?:(?<daily>daily)|(?<date>\d{4}-\d{2}-\d{2})|(?:(?<nth>1st|2nd|3rd|4th|5th|first|second|third|fourth|fifth|last)\s+)?(?<day>[A-Za-z]+))\s+(?<start>\d{1,2}:\d{2})\s*-\s*(?<end>\d{1,2}:\d{2})\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
@@ -54,7 +52,7 @@ internal sealed partial record MaintenanceWindow(string Text, MaintenanceWindow.
 
         if (match.Groups["daily"].Success)
         {
-            window = new(text!.Trim(), Recurrence.Daily, default, 0, default, start, length);
+            window = new(Recurrence.Daily, default, 0, default, start, length);
             return true;
         }
 
@@ -66,7 +64,7 @@ internal sealed partial record MaintenanceWindow(string Text, MaintenanceWindow.
                 return false;
             }
 
-            window = new(text!.Trim(), Recurrence.Once, default, 0, date, start, length);
+            window = new(Recurrence.Once, default, 0, date, start, length);
             return true;
         }
 
@@ -78,7 +76,7 @@ internal sealed partial record MaintenanceWindow(string Text, MaintenanceWindow.
 
         if (!match.Groups["nth"].Success)
         {
-            window = new(text!.Trim(), Recurrence.Weekly, day, 0, default, start, length);
+            window = new(Recurrence.Weekly, day, 0, default, start, length);
             return true;
         }
 
@@ -91,7 +89,7 @@ internal sealed partial record MaintenanceWindow(string Text, MaintenanceWindow.
             "5th" or "fifth" => 5,
             _ => -1, // last
         };
-        window = new(text!.Trim(), Recurrence.Monthly, day, nth, default, start, length);
+        window = new(Recurrence.Monthly, day, nth, default, start, length);
         return true;
     }
 
@@ -154,8 +152,4 @@ internal sealed partial record MaintenanceWindow(string Text, MaintenanceWindow.
         end = time.ToTimeSpan();
         return ok;
     }
-
-    public override string ToString() => Repeats == Recurrence.Monthly
-        ? $"{(Nth > 0 ? Ordinals[Nth - 1] : "last")} {Day} {Start:HH\\:mm} for {Length.TotalMinutes:0} min"
-        : Text;
 }

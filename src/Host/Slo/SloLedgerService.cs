@@ -59,23 +59,6 @@ internal sealed partial class SloLedgerService(
         return Task.CompletedTask;
     }
 
-    /// <summary>Sums of the regular minutes in [<paramref name="fromMinute"/>, <paramref name="toMinute"/>) per app, or null when the ledger is unavailable.</summary>
-    public Dictionary<string, SloCounts>? Totals(long fromMinute, long toMinute)
-    {
-        lock (_lock)
-        {
-            try
-            {
-                return _ledger?.Totals(fromMinute, toMinute).Regular;
-            }
-            catch (SqliteException ex)
-            {
-                LogReadFailed(Path, ex.Message);
-                return null;
-            }
-        }
-    }
-
     /// <summary>
     /// Counts of the last <paramref name="minutes"/> minutes per app, the unwritten current minute included,
     /// and the busiest minute; <c>Complete</c> is false when the ledger could not be read (in-memory counts only).
