@@ -11,7 +11,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAMPLE = os.path.join(REPO, "samples", "directory")
 STATIC_ROOT = os.path.join(SAMPLE, "static")
 HOST_DLL = os.path.join(REPO, "src", "Host", "bin", "Release", "net10.0", "PyPE.Host.dll")
-PORT = {"pype": 18100, "gunicorn": 18200, "nginx_gunicorn": 18300, "uwsgi": 18400, "nginx_uwsgi": 18500}
+SHIM = os.path.join(REPO, "src", "Supervisor", "Shim", "pype_worker.py")
+PORT = {"pype": 18100, "gunicorn": 18200, "nginx_gunicorn": 18300, "uwsgi": 18400, "nginx_uwsgi": 18500, "pype_worker": 18600}
+# The proxy hop: each front with the worker server it proxies to, served directly.
+HOPS = [("pype", "pype_worker"), ("nginx_gunicorn", "gunicorn"), ("nginx_uwsgi", "uwsgi")]
 PATHS = {  # scenario -> (path on PyPE.Exec, path elsewhere)
     "static": ("/apps/directory/static/css/site.css", "/static/css/site.css"),
     "json": ("/apps/directory/api/ping", "/api/ping"),
@@ -31,8 +34,17 @@ def wait_http(url, timeout=60):
     raise RuntimeError("not answering: " + url)
 
 
-def start(cmd, env=None, cwd=None):
-    return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+def start(cmd, env=None, cwd=None, stdin=subprocess.DEVNULL):
+    return subprocess.Popen(cmd, cwd=cwd, env=env, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def pype_workers(env, workers):
+    """PyPE.Exec's own worker shim served directly over TCP (its tcp: mode, SO_REUSEPORT spreads the
+    connections over the processes): the host without the host. stdin is a pipe kept open, as the host
+    does, so the shim's parent watch sees a live parent."""
+    shim_env = dict(env, PYPE_SOCKET="tcp:127.0.0.1:%d" % PORT["pype_worker"], PYPE_WSGI="site1.wsgi:application", PYPE_APP_ROOT=SAMPLE)
+    return [start(["/usr/bin/python3", "-u", SHIM], env=dict(shim_env, PYPE_WORKER_ID="direct-%d" % i), cwd=SAMPLE, stdin=subprocess.PIPE)
+            for i in range(workers)]
 
 
 def stop(procs):
@@ -78,6 +90,8 @@ def setups(tmp, workers):
   "health": { "intervalSeconds": 0 } }""" % (SAMPLE, workers, workers))
     uwsgi_common = ["uwsgi", "--plugin", "python3", "--master", "--processes", str(workers), "--chdir", SAMPLE,
                     "--module", "site1.wsgi:application", "--disable-logging", "--die-on-term", "--need-app", "--chmod-socket=666"]
+    # Said in the answer, so that wrk reconnects instead of counting uWSGI's close as a read error.
+    uwsgi_close = ["--add-header", "Connection: close"]
     return {
         "pype": lambda: [start(["dotnet", HOST_DLL, "--urls", "http://127.0.0.1:%d" % PORT["pype"], "--PyPE:Admin:Urls=http://127.0.0.1:18190",
                                 "--PyPE:AppsDirectory=" + apps, "--PyPE:Slo:Database=" + os.path.join(tmp, "slo.db"),
@@ -89,7 +103,11 @@ def setups(tmp, workers):
                                 start(["nginx", "-c", nginx_conf(tmp, PORT["nginx_uwsgi"], "upstream app { server unix:%s; }" % usock,
                                                                  "include /etc/nginx/uwsgi_params; uwsgi_pass app;")])],
         "gunicorn": lambda: [start(["gunicorn", "-w", str(workers), "-b", "127.0.0.1:%d" % PORT["gunicorn"], "site1.wsgi:application"], env=env, cwd=SAMPLE)],
-        "uwsgi": lambda: [start(uwsgi_common + ["--http11-socket", "127.0.0.1:%d" % PORT["uwsgi"]], env=env)],
+        # --http-socket, not --http11-socket: with keep-alive a uWSGI process stays with one connection, so with
+        # more connections than processes wrk measured only the connections being served (latencies below the
+        # service time). Without keep-alive each request takes a fresh connection, as with gunicorn's sync workers.
+        "uwsgi": lambda: [start(uwsgi_common + uwsgi_close + ["--http-socket", "127.0.0.1:%d" % PORT["uwsgi"]], env=env)],
+        "pype_worker": lambda: pype_workers(env, workers),
     }
 
 
@@ -98,17 +116,96 @@ def url(setup, scenario):
     return "http://127.0.0.1:%d%s" % (PORT[setup], pype_path if setup == "pype" else other_path)
 
 
-def wrk(target, seconds, connections):
-    out = subprocess.run(["wrk", "-t2", "-c%d" % connections, "-d%ds" % seconds, "--latency", target], capture_output=True, text=True, timeout=seconds + 60).stdout
+def descendants(roots):
+    """The root processes and everything under them (pid -> command name), read from /proc."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], list(roots)
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def role(pid):
+    """'front' for the process that takes the client's connection and proxies (PyPE.Exec's host, nginx), 'workers'
+    for the Python side (PyPE.Exec's workers, gunicorn, uWSGI: master and workers together)."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return None
+    if "PyPE.Host.dll" in cmd or cmd.startswith("nginx"):
+        return "front"
+    return "workers"
+
+
+def cpu_seconds(pids):
+    """user + system CPU seconds per role, summed over the given processes."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = {"front": 0.0, "workers": 0.0}
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        r = role(pid)
+        if r:
+            total[r] += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def rss_mib(pids):
+    """Resident memory per role in MiB, plus the largest single worker process."""
+    total, largest_worker = {"front": 0.0, "workers": 0.0}, 0.0
+    for pid in pids:
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                kib = int(re.search(r"^VmRSS:\s+(\d+)", f.read(), re.M).group(1))
+        except (OSError, AttributeError):
+            continue
+        r = role(pid)
+        if r:
+            total[r] += kib / 1024
+            if r == "workers":
+                largest_worker = max(largest_worker, kib / 1024)
+    total["worker_max"] = largest_worker
+    return total
+
+
+def wrk(target, seconds, connections, procs=None):
+    """One wrk run; with procs, also the CPU each role spent per request and the memory they held mid-run."""
+    pids = descendants([p.pid for p in procs]) if procs else []
+    cpu_before = cpu_seconds(pids)
+    run = subprocess.Popen(["wrk", "-t%d" % min(2, connections), "-c%d" % connections, "-d%ds" % seconds, "--latency", target], stdout=subprocess.PIPE, text=True)
+    time.sleep(seconds / 2)
+    rss = rss_mib(pids)
+    out = run.communicate(timeout=seconds + 60)[0]
+    cpu_after = cpu_seconds(pids)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    avg = re.search(r"Latency\s+([\d.]+)(us|ms|s)\b", out)
     lat = {}
     for p in ("50", "90", "99"):
         m = re.search(r"^\s+%s%%\s+([\d.]+)(us|ms|s)\s*$" % p, out, re.M)
         lat[p] = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
-    return {"rps": rps, "p50": lat["50"], "p90": lat["90"], "p99": lat["99"], "non2xx": int(errors.group(1)) if errors else 0,
-            "socket_errors": socket_errors.group(1) if socket_errors else ""}
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return {"rps": rps, "avg": float(avg.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[avg.group(2)], "p50": lat["50"], "p90": lat["90"], "p99": lat["99"], "non2xx": int(errors.group(1)) if errors else 0,
+            "socket_errors": socket_errors.group(1) if socket_errors else "",
+            "front_us": (cpu_after["front"] - cpu_before["front"]) * 1e6 / max(requests, 1),
+            "workers_us": (cpu_after["workers"] - cpu_before["workers"]) * 1e6 / max(requests, 1),
+            "front_mib": rss["front"], "worker_mib": rss["worker_max"]}
 
 
 def main():
@@ -116,8 +213,10 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--warmup", type=int, default=5, help="seconds of load before each measured run")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--setups", default="pype,nginx_gunicorn,nginx_uwsgi,gunicorn,uwsgi")
+    parser.add_argument("--setups", default="pype,nginx_gunicorn,nginx_uwsgi,pype_worker,gunicorn,uwsgi")
+    parser.add_argument("--hop-seconds", type=int, default=5, help="one-connection run per setup for the proxy-hop table (0: skip)")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="pype-compare-")
     os.chmod(tmp, 0o755)  # nginx's worker processes (not root) reach the sockets in here
@@ -126,38 +225,68 @@ def main():
     chosen = args.setups.split(",")
     factories = setups(tmp, args.workers)
     results = {}  # (setup, scenario) -> [runs]
+    idle = {}  # setup -> [memory right after start, per round]
     try:
         for round_ in range(1, args.rounds + 1):
             for setup in chosen:
                 procs = factories[setup]()
                 try:
                     wait_http(url(setup, "json"))
+                    idle.setdefault(setup, []).append(rss_mib(descendants([p.pid for p in procs])))
                     for scenario in PATHS:
-                        if scenario == "static" and setup in ("gunicorn", "uwsgi"):
+                        if scenario == "static" and setup in ("gunicorn", "uwsgi", "pype_worker"):
                             continue  # a worker server alone does not serve the static folder
-                        wrk(url(setup, scenario), 2, args.connections)  # warm-up
-                        r = wrk(url(setup, scenario), args.seconds, args.connections)
+                        # Warm-up: .NET's tiered JIT needs a few seconds of traffic to finish, Python nothing.
+                        wrk(url(setup, scenario), args.warmup, args.connections)
+                        r = wrk(url(setup, scenario), args.seconds, args.connections, procs)
                         results.setdefault((setup, scenario), []).append(r)
-                        print("round %d %-15s %-6s %9.0f req/s  p50 %7.2f  p90 %7.2f  p99 %7.2f ms  non-2xx %d %s" % (
-                            round_, setup, scenario, r["rps"], r["p50"], r["p90"], r["p99"], r["non2xx"], r["socket_errors"]), flush=True)
+                        print("round %d %-15s %-6s %9.0f req/s  p50 %7.2f  p90 %7.2f  p99 %7.2f ms  cpu/req front %6.1f workers %6.1f us  non-2xx %d %s" % (
+                            round_, setup, scenario, r["rps"], r["p50"], r["p90"], r["p99"], r["front_us"], r["workers_us"], r["non2xx"], r["socket_errors"]), flush=True)
+                    if args.hop_seconds and any(setup in pair for pair in HOPS):
+                        # One connection, one request at a time: the latency is the service time, and a
+                        # front's latency minus its worker server's is what the hop costs.
+                        r = wrk(url(setup, "json"), args.hop_seconds, 1, procs)
+                        results.setdefault((setup, "hop"), []).append(r)
+                        print("round %d %-15s hop    avg %7.3f ms  p50 %7.3f  p99 %7.3f ms  %9.0f req/s" % (round_, setup, r["avg"], r["p50"], r["p99"], r["rps"]), flush=True)
                 finally:
                     stop(procs)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    med = {k: {m: statistics.median(r[m] for r in runs) for m in ("rps", "p50", "p90", "p99")} for k, runs in results.items()}
+    med = {k: {m: statistics.median(r[m] for r in runs) for m in ("rps", "avg", "p50", "p90", "p99", "front_us", "workers_us", "front_mib", "worker_mib")}
+           for k, runs in results.items()}
     trouble = {k: "; ".join(sorted({("non-2xx %d" % r["non2xx"] if r["non2xx"] else "") + (" socket errors: " + r["socket_errors"] if r["socket_errors"] else "") for r in runs} - {""})) for k, runs in results.items()}
+    print("\nThe proxy hop: the trivial JSON view over one connection, one request at a time (medians of the mean latency):\n")
+    print("| front | its worker server served directly | front ms | direct ms | hop µs | hop / direct |")
+    print("|---|---|---:|---:|---:|---:|")
+    for front, direct in HOPS:
+        if (front, "hop") in med and (direct, "hop") in med:
+            f, d = med[(front, "hop")]["avg"], med[(direct, "hop")]["avg"]
+            print("| %s | %s | %.3f | %.3f | %.0f | %.1f %% |" % (front, direct, f, d, (f - d) * 1000, (f - d) / d * 100))
     print("\n| request | setup | req/s (median of %d) | p50 ms | p90 ms | p99 ms | PyPE.Exec / this (req/s) | errors |" % args.rounds)
     print("|---|---|---:|---:|---:|---:|---:|---|")
     for scenario in PATHS:
         for setup in chosen:
-            if (setup, scenario) not in med:
+            if (setup, scenario) not in med or scenario == "hop":
                 continue
             m = med[(setup, scenario)]
             ratio = med[("pype", scenario)]["rps"] / m["rps"] if ("pype", scenario) in med else float("nan")
             print("| %s | %s | %.0f | %.2f | %.2f | %.2f | %.2f× | %s |" % (scenario, setup, m["rps"], m["p50"], m["p90"], m["p99"], ratio, trouble[(setup, scenario)] or "none"))
-    print("\n%d Python workers per setup; wrk -t2 -c%d, %d s per run after a 2 s warm-up; client and servers share %d cores." % (
-        args.workers, args.connections, args.seconds, os.cpu_count()))
+    print("\nCPU per request and memory (medians; 'front' = the process that takes the client: PyPE.Exec's host or nginx;"
+          " 'workers' = all Python-side processes; memory sampled half-way through the run):\n")
+    print("| request | setup | front CPU µs/req | workers CPU µs/req | front RSS MiB under load | largest worker RSS MiB |")
+    print("|---|---|---:|---:|---:|---:|")
+    for scenario in PATHS:
+        for setup in chosen:
+            if (setup, scenario) in med:
+                m = med[(setup, scenario)]
+                front = "%.0f" % m["front_us"] if m["front_mib"] else "—"
+                print("| %s | %s | %s | %.0f | %s | %.1f |" % (scenario, setup, front, m["workers_us"], "%.1f" % m["front_mib"] if m["front_mib"] else "—", m["worker_mib"]))
+    print("\nIdle right after start (median): " + "; ".join(
+        "%s front %s MiB, largest worker %.1f MiB" % (setup, "%.1f" % statistics.median(x["front"] for x in idle[setup]) if statistics.median(x["front"] for x in idle[setup]) else "—",
+                                                      statistics.median(x["worker_max"] for x in idle[setup])) for setup in chosen if setup in idle))
+    print("\n%d Python workers per setup; wrk -t2 -c%d, %d s per run after a %d s warm-up; client and servers share %d cores." % (
+        args.workers, args.connections, args.seconds, args.warmup, os.cpu_count()))
 
 
 if __name__ == "__main__":

@@ -209,7 +209,8 @@ class Response(object):
 
 class Client(object):
     def __init__(self, path, timeout=IO_TIMEOUT):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        # A socket path, or a (host, port) pair for the shim's tcp: mode.
+        self.sock = socket.socket(socket.AF_INET if isinstance(path, tuple) else socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
         self.sock.connect(path)
         self.buf = b""
@@ -389,7 +390,7 @@ class Suite(object):
                 print("PASS %s (%.0f ms)" % (name, (time.monotonic() - t0) * 1000))
             sys.stdout.flush()
 
-    ORDER = ["ready", "socket_mode", "keepalive", "two_connections", "pipelining", "content_length_body",
+    ORDER = ["ready", "socket_mode", "tcp_mode", "keepalive", "two_connections", "pipelining", "content_length_body",
              "chunked_body", "expect_continue", "large_body", "garbage", "limits", "smuggling", "reset", "half_close",
              "exception", "exc_info", "write", "stream", "stream_disconnect", "file", "head", "no_body_status",
              "headers", "http10", "connection_close", "environ", "script_name", "forwarded", "underscore_header",
@@ -419,6 +420,37 @@ class Suite(object):
         w = self.main
         check(w.alive(), "worker not alive")
         healthy(w)
+
+    def check_tcp_mode(self):
+        # PYPE_SOCKET=tcp:HOST:PORT serves TCP (for measuring a worker on its own); two workers may share the port.
+        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        first = self.spawn(env={"PYPE_SOCKET": "tcp:127.0.0.1:%d" % port})
+        second = self.spawn(env={"PYPE_SOCKET": "tcp:127.0.0.1:%d" % port})
+        pids = set()
+        for _ in range(20):
+            c = Client(("127.0.0.1", port))
+            try:
+                for i in range(2):
+                    r = c.get("/pid")
+                    check(r.status == 200, "request %d over TCP: %r" % (i, r))
+                    pids.add(r.body.decode())
+            finally:
+                c.close()
+        check(pids <= {str(first.pid), str(second.pid)} and pids, "answered by %r, expected the two workers" % pids)
+        for w in (first, second):
+            os.kill(w.pid, signal.SIGTERM)
+            try:
+                w.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                pass
+            code, log = w.proc.returncode, w.log_tail()
+            w.stop()
+            check(code == 0, "TCP worker exited with %s after SIGTERM; log: %s" % (code, log))
+        stray = [f for f in os.listdir(APP_ROOT) if f.startswith("tcp:")]
+        check(not stray, "a tcp: address was taken for a file: %r" % stray)
 
     def check_socket_mode(self):
         mode = stat.S_IMODE(os.stat(self.main.sock_path).st_mode)

@@ -8,7 +8,8 @@ Standard library only; runs unchanged on CPython 3.6 to 3.13.
 Environment (set by the host):
   PYPE_APP_ROOT       app root, put first on sys.path
   PYPE_WSGI           "package.module:callable" (callable may be a dotted attribute path)
-  PYPE_SOCKET         path of the Unix stream socket to create and serve
+  PYPE_SOCKET         path of the Unix stream socket to create and serve; "tcp:HOST:PORT" serves TCP instead
+                      (not used by the host: for measuring or debugging a worker on its own, e.g. with wrk)
   PYPE_NOTIFY_SOCKET  host's AF_UNIX datagram socket for READY / FAILED messages (optional)
   PYPE_WORKER_ID      the worker's id (in notifications, logs and environ['pype.worker_id'])
   PYPE_SCRIPT_NAME    path prefix of the app ("" for a root app), split into SCRIPT_NAME / PATH_INFO
@@ -1054,6 +1055,9 @@ class Server(object):
                     time.sleep(0.05)
                 return
             sock.setblocking(True)
+            if sock.family != socket.AF_UNIX:
+                # TCP mode: answers go out in one or two sends; do not let Nagle hold the second one back.
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn = Connection(sock)
             self.conns[conn.fd] = conn
             self.poller.register(conn.fd, _POLLIN)
@@ -1138,6 +1142,8 @@ class Server(object):
         self.unlink_socket()
 
     def unlink_socket(self):
+        if self.socket_path.startswith(TCP_PREFIX):
+            return
         try:
             if self.socket_ino is None or os.stat(self.socket_path).st_ino == self.socket_ino:
                 os.unlink(self.socket_path)
@@ -1278,6 +1284,9 @@ def _start_parent_watch():
             pass
 
 
+TCP_PREFIX = "tcp:"
+
+
 def _config():
     try:
         threads = int(os.environ.get("PYPE_THREADS") or "1")
@@ -1317,6 +1326,17 @@ def _load_app(spec):
 
 
 def _bind(path):
+    if path.startswith(TCP_PREFIX):
+        host, _, port = path[len(TCP_PREFIX):].rpartition(":")
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if hasattr(socket, "SO_REUSEPORT"):
+            # Several workers may share one port; the kernel spreads the connections over them.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host.strip("[]"), int(port)))
+        sock.listen(1024)
+        sock.setblocking(False)
+        return sock
     try:
         os.unlink(path)
     except FileNotFoundError:
