@@ -13,7 +13,7 @@ public static class LoadTest
         if (options.Plan != LoadPlan.Capacity)
         {
             var shape = options.Plan == LoadPlan.Ramp ? options.Ramp : RateShape.Constant;
-            var report = await RunOnceAsync(options, options.Scenarios, options.Duration, shape, output, cancellationToken);
+            var report = await RunOnceAsync(options, options.Scenarios, options.Duration, shape, options.Warmup, output, cancellationToken);
             await WriteAsync(report, options.OutputFolder, output);
             return report;
         }
@@ -32,7 +32,9 @@ public static class LoadTest
         {
             var scaled = options.Scenarios.Select(s => s with { RatePerSecond = s.RatePerSecond * factor }).ToList();
             await output.WriteLineAsync($"Capacity step {factor}: {factor}x the rates");
-            var report = await RunOnceAsync(options, scaled, options.StepDuration, RateShape.Constant, output, cancellationToken);
+            // One warm-up, before the first step: later steps start on a host the previous step has warmed.
+            var warmup = factor == 1 ? options.Warmup : TimeSpan.Zero;
+            var report = await RunOnceAsync(options, scaled, options.StepDuration, RateShape.Constant, warmup, output, cancellationToken);
             steps.Add(report);
             await ReportWriter.WriteAsync(report, Path.Combine(options.OutputFolder, $"step-{factor}"));
             if (!report.Passed)
@@ -48,7 +50,8 @@ public static class LoadTest
         return capacity;
     }
 
-    private static async Task<RunReport> RunOnceAsync(LoadTestOptions options, List<Scenario> scenarios, TimeSpan duration, RateShape shape, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<RunReport> RunOnceAsync(
+        LoadTestOptions options, List<Scenario> scenarios, TimeSpan duration, RateShape shape, TimeSpan warmup, TextWriter output, CancellationToken cancellationToken)
     {
         using var handler = new SocketsHttpHandler
         {
@@ -58,6 +61,11 @@ public static class LoadTest
             AllowAutoRedirect = false,
         };
         using var client = new HttpClient(handler) { BaseAddress = options.Target, Timeout = Timeout.InfiniteTimeSpan };
+        if (warmup > TimeSpan.Zero)
+        {
+            await WarmUpAsync(client, options, scenarios, warmup, shape, output, cancellationToken);
+        }
+
         var runner = new OpenModelRunner(client, new RunSettings(duration, options.RequestTimeout, options.MaxInFlight, shape));
         var startedAt = DateTimeOffset.UtcNow;
         var ramp = shape == RateShape.Constant ? "" : $" (rates times {shape.From:0.##} → {shape.To:0.##})";
@@ -77,7 +85,21 @@ public static class LoadTest
             SloThresholds.Evaluate(results, duration))
         {
             Plan = shape == RateShape.Constant ? "constant" : $"ramp {shape.From:0.##}x → {shape.To:0.##}x",
+            WarmupSeconds = warmup.TotalSeconds,
         };
+    }
+
+    /// <summary>
+    /// Offers the run's starting rates for <paramref name="warmup"/> on the same client (its connections stay
+    /// open for the run) and forgets the results but for one summary line.
+    /// </summary>
+    private static async Task WarmUpAsync(HttpClient client, LoadTestOptions options, List<Scenario> scenarios, TimeSpan warmup, RateShape shape, TextWriter output, CancellationToken cancellationToken)
+    {
+        var starting = shape == RateShape.Constant ? scenarios : scenarios.Select(s => s with { RatePerSecond = s.RatePerSecond * shape.From }).ToList();
+        await output.WriteLineAsync($"Warm-up: {warmup.TotalSeconds:0.#} s at the starting rates, not counted");
+        var runner = new OpenModelRunner(client, new RunSettings(warmup, options.RequestTimeout, options.MaxInFlight, RateShape.Constant));
+        var results = await runner.RunAsync(starting, new Progress<RunProgress>(), cancellationToken);
+        await output.WriteLineAsync($"Warm-up done: {results.Sum(r => r.Completed)} answered, {results.Sum(r => r.Errors)} errors, {results.Sum(r => r.Dropped)} dropped");
     }
 
     private static async Task WriteAsync(RunReport report, string folder, TextWriter output)

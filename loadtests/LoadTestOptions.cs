@@ -21,6 +21,8 @@ public sealed record LoadTestOptions
                                   one more scenario; CLASS is static or dynamic, RATE in requests per second
                                   (e.g. json=dynamic:/apps/directory/api/ping@50); repeatable
           --duration SECONDS      how long requests keep starting (default 60)
+          --warmup SECONDS        offer the load this long first, not counted (default none: a cold host is
+                                  measured from its first request); the report says how long it was
           --timeout SECONDS       a request without an answer by then is an error (default 10)
           --max-in-flight N       open requests at once; beyond, requests are dropped and counted (default 2000)
           --out FOLDER            where the reports go (default artifacts/loadtest)
@@ -40,6 +42,9 @@ public sealed record LoadTestOptions
     public List<Scenario> Scenarios { get; init; } = [];
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Load offered before the measured run and not counted (JIT, pools, caches of client and server).</summary>
+    public TimeSpan Warmup { get; init; } = TimeSpan.Zero;
 
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -100,6 +105,14 @@ public sealed record LoadTestOptions
                     }
 
                     scenarios.Add(scenario);
+                    break;
+                case "--warmup":
+                    if (!TryPositive(value.TrimEnd('s'), out var warmup))
+                    {
+                        return (null, $"--warmup: '{value}' is not a positive number of seconds");
+                    }
+
+                    options = options with { Warmup = TimeSpan.FromSeconds(warmup) };
                     break;
                 case "--duration" or "--timeout":
                     if (!TryPositive(value.TrimEnd('s'), out var seconds))

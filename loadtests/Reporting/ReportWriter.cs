@@ -64,6 +64,7 @@ public static class ReportWriter
         var c = CultureInfo.InvariantCulture;
         md.Append(c, $"# SLO load test: {(report.Passed ? "PASSED" : "FAILED")}\n\n");
         md.Append(c, $"Target {report.Target}, started {report.StartedAt:yyyy-MM-dd HH:mm:ss} UTC, {report.DurationSeconds:0.#} s of open-model load, {report.Plan} ");
+        md.Append(report.WarmupSeconds > 0 ? string.Create(c, $"after {report.WarmupSeconds:0.#} s of warm-up (not counted) ") : "");
         md.Append(c, $"(request timeout {report.RequestTimeoutSeconds:0.#} s, at most {report.MaxInFlight} in flight); {report.Machine}.\n\n");
         md.Append("| scenario | class | rate/s | scheduled | answered | errors | dropped | throughput/s | p50 ms | p90 ms | p99 ms | max ms | under 2 s |\n");
         md.Append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");

@@ -18,6 +18,9 @@ public sealed record RunReport(
 
     /// <summary>How the load was offered: <c>constant</c> or the ramp's factors.</summary>
     public string Plan { get; init; } = "constant";
+
+    /// <summary>Seconds of load offered before this run and not counted in it (0: measured from a cold start).</summary>
+    public double WarmupSeconds { get; init; }
 }
 
 /// <summary>A capacity search: every step's run, and the highest step that held (null when even the first failed).</summary>

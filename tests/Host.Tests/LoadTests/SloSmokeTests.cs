@@ -100,11 +100,39 @@ public sealed class SloSmokeTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_out, "step-2", "report.html")));
     }
 
+    [Fact(Timeout = 90_000)]
+    public async Task AWarmUp_ReachesTheHost_ButIsNotCounted()
+    {
+        await using var host = await TestHost.StartAsync([new TestApp("warm") { Pool = new() { ["minWorkers"] = 1, ["maxWorkers"] = 1 } }]);
+        await host.WaitForReadyWorkersAsync("warm", 1);
+        var options = new LoadTestOptions
+        {
+            Target = host.Client.BaseAddress!,
+            Scenarios = [new Scenario("health", RequestClass.Dynamic, "/apps/warm/health", 20)],
+            Warmup = TimeSpan.FromSeconds(1),
+            Duration = TimeSpan.FromSeconds(2),
+            RequestTimeout = TimeSpan.FromSeconds(5),
+            OutputFolder = _out,
+        };
+
+        var report = await LoadTest.RunAsync(options, TextWriter.Null);
+
+        var health = report.Scenarios.Single();
+        Assert.Equal(40, health.Scheduled);
+        Assert.Equal(40, health.Completed);
+        Assert.Equal(1, report.WarmupSeconds);
+        Assert.Contains("after 1 s of warm-up (not counted)", ReportText(report), StringComparison.Ordinal);
+        // The worker saw the warm-up's 20 requests as well as the run's 40.
+        var served = (await host.AppStatusAsync("warm")).GetProperty("workers").EnumerateArray().Sum(w => w.GetProperty("requestsServed").GetInt64());
+        Assert.Equal(60, served);
+    }
+
     [Theory]
     [InlineData(new[] { "--sla-scale", "0" }, "--sla-scale: '0' is not a positive number")]
     [InlineData(new[] { "--scenario", "x=fast:/a@1" }, "'fast' is not a class")]
     [InlineData(new[] { "--scenario", "x=static:a@1" }, "must start with '/'")]
     [InlineData(new[] { "--duration" }, "--duration: a value is missing")]
+    [InlineData(new[] { "--warmup", "soon" }, "--warmup: 'soon' is not a positive number of seconds")]
     [InlineData(new string[0], "no scenario")]
     public void BadOptions_SayWhatIsWrong(string[] args, string expected)
     {
