@@ -117,7 +117,7 @@ def url(setup, scenario):
 
 
 def descendants(roots):
-    """The root processes and everything under them (pid -> command name), read from /proc."""
+    """The pids of the root processes and of everything under them, read from /proc."""
     children = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -149,59 +149,66 @@ def role(pid):
     return "workers"
 
 
-def cpu_seconds(pids):
+def roles(procs):
+    """pid -> role of every process of a setup."""
+    found = {pid: role(pid) for pid in descendants([p.pid for p in procs])}
+    return {pid: r for pid, r in found.items() if r}
+
+
+def cpu_seconds(by_role):
     """user + system CPU seconds per role, summed over the given processes."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = {"front": 0.0, "workers": 0.0}
-    for pid in pids:
+    for pid, r in by_role.items():
         try:
             with open("/proc/%d/stat" % pid) as f:
                 fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        r = role(pid)
-        if r:
-            total[r] += (int(fields[11]) + int(fields[12])) / ticks
+        total[r] += (int(fields[11]) + int(fields[12])) / ticks
     return total
 
 
-def rss_mib(pids):
+def rss_mib(by_role):
     """Resident memory per role in MiB, plus the largest single worker process."""
     total, largest_worker = {"front": 0.0, "workers": 0.0}, 0.0
-    for pid in pids:
+    for pid, r in by_role.items():
         try:
             with open("/proc/%d/status" % pid) as f:
                 kib = int(re.search(r"^VmRSS:\s+(\d+)", f.read(), re.M).group(1))
         except (OSError, AttributeError):
             continue
-        r = role(pid)
-        if r:
-            total[r] += kib / 1024
-            if r == "workers":
-                largest_worker = max(largest_worker, kib / 1024)
+        total[r] += kib / 1024
+        if r == "workers":
+            largest_worker = max(largest_worker, kib / 1024)
     total["worker_max"] = largest_worker
     return total
 
 
+def milliseconds(value, unit):
+    """A wrk duration ('412.5', 'us') in milliseconds."""
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+
 def wrk(target, seconds, connections, procs=None):
     """One wrk run; with procs, also the CPU each role spent per request and the memory they held mid-run."""
-    pids = descendants([p.pid for p in procs]) if procs else []
-    cpu_before = cpu_seconds(pids)
+    by_role = roles(procs) if procs else {}
+    cpu_before = cpu_seconds(by_role)
     run = subprocess.Popen(["wrk", "-t%d" % min(2, connections), "-c%d" % connections, "-d%ds" % seconds, "--latency", target], stdout=subprocess.PIPE, text=True)
     time.sleep(seconds / 2)
-    rss = rss_mib(pids)
+    rss = rss_mib(by_role)
     out = run.communicate(timeout=seconds + 60)[0]
-    cpu_after = cpu_seconds(pids)
+    cpu_after = cpu_seconds(by_role)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     avg = re.search(r"Latency\s+([\d.]+)(us|ms|s)\b", out)
     lat = {}
     for p in ("50", "90", "99"):
         m = re.search(r"^\s+%s%%\s+([\d.]+)(us|ms|s)\s*$" % p, out, re.M)
-        lat[p] = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
+        lat[p] = milliseconds(m.group(1), m.group(2))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
     requests = int(re.search(r"(\d+) requests in", out).group(1))
-    return {"rps": rps, "avg": float(avg.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[avg.group(2)], "p50": lat["50"], "p90": lat["90"], "p99": lat["99"], "non2xx": int(errors.group(1)) if errors else 0,
+    return {"rps": rps, "avg": milliseconds(avg.group(1), avg.group(2)), "p50": lat["50"], "p90": lat["90"], "p99": lat["99"], "non2xx": int(errors.group(1)) if errors else 0,
             "socket_errors": socket_errors.group(1) if socket_errors else "",
             "front_us": (cpu_after["front"] - cpu_before["front"]) * 1e6 / max(requests, 1),
             "workers_us": (cpu_after["workers"] - cpu_before["workers"]) * 1e6 / max(requests, 1),
@@ -232,7 +239,7 @@ def main():
                 procs = factories[setup]()
                 try:
                     wait_http(url(setup, "json"))
-                    idle.setdefault(setup, []).append(rss_mib(descendants([p.pid for p in procs])))
+                    idle.setdefault(setup, []).append(rss_mib(roles(procs)))
                     for scenario in PATHS:
                         if scenario == "static" and setup in ("gunicorn", "uwsgi", "pype_worker"):
                             continue  # a worker server alone does not serve the static folder
@@ -267,7 +274,7 @@ def main():
     print("|---|---|---:|---:|---:|---:|---:|---|")
     for scenario in PATHS:
         for setup in chosen:
-            if (setup, scenario) not in med or scenario == "hop":
+            if (setup, scenario) not in med:
                 continue
             m = med[(setup, scenario)]
             ratio = med[("pype", scenario)]["rps"] / m["rps"] if ("pype", scenario) in med else float("nan")
@@ -282,9 +289,13 @@ def main():
                 m = med[(setup, scenario)]
                 front = "%.0f" % m["front_us"] if m["front_mib"] else "—"
                 print("| %s | %s | %s | %.0f | %s | %.1f |" % (scenario, setup, front, m["workers_us"], "%.1f" % m["front_mib"] if m["front_mib"] else "—", m["worker_mib"]))
-    print("\nIdle right after start (median): " + "; ".join(
-        "%s front %s MiB, largest worker %.1f MiB" % (setup, "%.1f" % statistics.median(x["front"] for x in idle[setup]) if statistics.median(x["front"] for x in idle[setup]) else "—",
-                                                      statistics.median(x["worker_max"] for x in idle[setup])) for setup in chosen if setup in idle))
+    idle_lines = []
+    for setup in chosen:
+        if setup in idle:
+            front = statistics.median(x["front"] for x in idle[setup])
+            idle_lines.append("%s front %s MiB, largest worker %.1f MiB" % (
+                setup, "%.1f" % front if front else "—", statistics.median(x["worker_max"] for x in idle[setup])))
+    print("\nIdle right after start (median): " + "; ".join(idle_lines))
     print("\n%d Python workers per setup; wrk -t2 -c%d, %d s per run after a %d s warm-up; client and servers share %d cores." % (
         args.workers, args.connections, args.seconds, args.warmup, os.cpu_count()))
 

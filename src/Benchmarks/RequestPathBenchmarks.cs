@@ -45,6 +45,11 @@ public class RequestPathBenchmarks : IDisposable
         _staticRequest.Request.Headers.Accept = "text/css,*/*;q=0.1";
         _staticRequest.Response.Body = Stream.Null;
         _cache.ServeAsync(_staticRequest).GetAwaiter().GetResult();
+        if (_staticRequest.Response.ContentLength != new FileInfo(Path.Combine(_root, "css", "site.css")).Length)
+        {
+            // The fallback answered: the benchmark would measure a miss, not the cache.
+            throw new InvalidOperationException("the static cache did not serve the benchmark's file");
+        }
     }
 
     /// <summary>A GET answered from the static cache: lookup, status, four headers, the body (re-checked against the disk once a second).</summary>
