@@ -93,7 +93,8 @@ def setups(tmp, workers):
     # Said in the answer, so that wrk reconnects instead of counting uWSGI's close as a read error.
     uwsgi_close = ["--add-header", "Connection: close"]
     return {
-        "pype": lambda: [start(["dotnet", HOST_DLL, "--urls", "http://127.0.0.1:%d" % PORT["pype"], "--PyPE:Admin:Urls=http://127.0.0.1:18190",
+        # PYPE_HOST_DLL: another build of the host (scripts/host_ab.py compares two builds with it).
+        "pype": lambda: [start(["dotnet", os.environ.get("PYPE_HOST_DLL") or HOST_DLL, "--urls", "http://127.0.0.1:%d" % PORT["pype"], "--PyPE:Admin:Urls=http://127.0.0.1:18190",
                                 "--PyPE:AppsDirectory=" + apps, "--PyPE:Slo:Database=" + os.path.join(tmp, "slo.db"),
                                 "--PyPE:RuntimeDirectory=" + os.path.join(tmp, "run"), "--Serilog:MinimumLevel:Default=Warning"])],
         "nginx_gunicorn": lambda: [start(["gunicorn", "-w", str(workers), "-b", "unix:" + gsock, "site1.wsgi:application"], env=env, cwd=SAMPLE),

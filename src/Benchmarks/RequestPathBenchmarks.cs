@@ -1,16 +1,22 @@
+using System.Buffers;
 using System.Net;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Http;
-using PyPE.Host.Dispatch;
+using PyPE.Host.Dispatch.Hop;
 using PyPE.Host.StaticFiles;
 
 namespace PyPE.Benchmarks;
 
-/// <summary>The rest of a request's path through the host: the headers for the worker, and finding a static file.</summary>
+/// <summary>The rest of a request's path through the host: the request head for the worker, the worker's answer head, and static files.</summary>
 [MemoryDiagnoser]
 public class RequestPathBenchmarks : IDisposable
 {
     private readonly DefaultHttpContext _context = new();
+    private readonly ArrayBufferWriter<byte> _head = new(1024);
+    private readonly DefaultHttpContext _answered = new();
+
+    /// <summary>What the worker shim sends for the sample's trivial JSON view (Django's default security headers included).</summary>
+    private static readonly byte[] JsonAnswerHead = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Frame-Options: DENY\r\nContent-Length: 16\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: same-origin\r\n\r\n"u8.ToArray();
     private string _root = "";
     private ContainedFileProvider _files = null!;
     private StaticFileCache _cache = null!;
@@ -60,13 +66,20 @@ public class RequestPathBenchmarks : IDisposable
         return _cache.ServeAsync(_staticRequest);
     }
 
-    /// <summary>YARP's copy of the client's headers plus ours (X-Forwarded-*, no spoofed ones), onto a new request message.</summary>
+    /// <summary>The request head for the worker: request line, the client's headers (hop-by-hop and spoofed ones dropped), ours (X-Forwarded-*).</summary>
     [Benchmark]
-    public async Task<int> TransformRequestHeaders()
+    public int WriteRequestHead()
     {
-        using var message = new HttpRequestMessage();
-        await WorkerRequestTransformer.Instance.TransformRequestAsync(_context, message, "http://worker", CancellationToken.None);
-        return message.Headers.NonValidated.Count;
+        RequestHead.Write(_context, _head);
+        return _head.WrittenCount;
+    }
+
+    /// <summary>The worker's answer head read and copied onto the client's response (status, end-to-end headers, length).</summary>
+    [Benchmark]
+    public long ParseResponseHead()
+    {
+        _answered.Response.Headers.Clear();
+        return ResponseHead.Parse(JsonAnswerHead, HttpMethods.Get, _answered.Response).ContentLength;
     }
 
     /// <summary>Resolving a static file inside its folder (dot segments and symlinks out of it refused).</summary>

@@ -6,7 +6,6 @@ using PyPE.Host.Probes;
 using PyPE.Host.Routing;
 using PyPE.Host.StaticFiles;
 using PyPE.Supervisor.Supervision;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace PyPE.Benchmarks;
 
@@ -26,7 +25,7 @@ public class RouteBenchmarks
         _metrics = metrics.ForApp("bench");
         var routes = Enumerable.Range(0, 50)
             .Select(i => BenchmarkApps.App($"app{i}", $"/apps/app{i}", i % 5 == 0 ? [$"host{i}.example.edu"] : []))
-            .Select(app => new AppRoute(BenchmarkApps.Pool(app), Array.Empty<StaticMount>(), metrics.ForApp(app.Name), ForwarderRequestConfig.Empty));
+            .Select(app => new AppRoute(BenchmarkApps.Pool(app), Array.Empty<StaticMount>(), metrics.ForApp(app.Name)));
         _table = new RouteTable(routes);
     }
 

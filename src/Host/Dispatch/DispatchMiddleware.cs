@@ -1,28 +1,25 @@
 using System.Diagnostics;
-using Microsoft.AspNetCore.Http.Features;
+using PyPE.Host.Dispatch.Hop;
 using PyPE.Host.Metrics;
 using PyPE.Host.Probes;
 using PyPE.Host.Routing;
 using PyPE.Supervisor.Pools;
 using PyPE.Supervisor.Workers;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace PyPE.Host.Dispatch;
 
 /// <summary>
 /// The request path: route → static file or app → buffer the body → take a worker slot (bounded queue) →
-/// forward over the worker's Unix socket → release the slot → record metrics. A YARP load-balancing
-/// policy cannot wait for a free slot, so this is a terminal middleware around <see cref="IHttpForwarder"/>.
+/// forward over the worker's Unix socket (<see cref="WorkerForwarder"/>) → release the slot → record metrics.
+/// A load-balancing policy cannot wait for a free slot, so this is the terminal middleware of the pipeline.
 /// </summary>
 internal sealed partial class DispatchMiddleware(
     RouteTableProvider routes,
-    IHttpForwarder forwarder,
     PyPEMetrics metrics,
     SyntheticProbeMarker probes,
     ErrorPages pages,
     ILogger<DispatchMiddleware> logger)
 {
-    private const string WorkerAddress = "http://worker";
     private static readonly TimeSpan DyingProcessGrace = TimeSpan.FromMilliseconds(250);
     private readonly AppMetrics _unrouted = metrics.ForApp(PyPEMetrics.NoApp);
 
@@ -116,8 +113,8 @@ internal sealed partial class DispatchMiddleware(
             var outcome = ForwardOutcome.Failed;
             try
             {
-                var error = await forwarder.SendAsync(context, WorkerAddress, worker.Client!, route.ForwarderConfig, WorkerRequestTransformer.Instance);
-                outcome = await ClassifyAsync(context, worker, route, error, retried, body);
+                var hop = await WorkerForwarder.ForwardAsync(context, worker, route.RequestTimeout);
+                outcome = await ClassifyAsync(context, route.Pool, worker, hop, retried);
                 // Report before the slot is released: a free slot on a hung or dead worker would otherwise go
                 // straight to the next queued request.
                 if (outcome == ForwardOutcome.WorkerSilent)
@@ -131,7 +128,7 @@ internal sealed partial class DispatchMiddleware(
 
                 if (outcome != ForwardOutcome.Done && outcome != ForwardOutcome.RetryElsewhere)
                 {
-                    await AnswerFailureAsync(context, route, worker, error, outcome);
+                    await AnswerFailureAsync(context, route, worker, hop, outcome);
                 }
             }
             finally
@@ -168,7 +165,6 @@ internal sealed partial class DispatchMiddleware(
             }
 
             context.Response.StatusCode = StatusCodes.Status200OK;
-            context.Features.Set<IForwarderErrorFeature>(null);
         }
     }
 
@@ -176,7 +172,7 @@ internal sealed partial class DispatchMiddleware(
     {
         try
         {
-            if (!await WorkerProbe.WaitUntilFreeAsync(worker, route.ForwarderConfig.ActivityTimeout!.Value))
+            if (!await WorkerProbe.WaitUntilFreeAsync(worker, route.RequestTimeout))
             {
                 LogAbandonedRequestHung(route.Pool.App.Name, worker.Id, worker.Pid);
                 route.Pool.ReportRequestTimeout(worker);
@@ -201,68 +197,39 @@ internal sealed partial class DispatchMiddleware(
         Failed,
     }
 
-    private static async ValueTask<ForwardOutcome> ClassifyAsync(HttpContext context, Worker worker, AppRoute route, ForwarderError error, bool retried, RequestBodyBuffer.Outcome body)
+    private static async ValueTask<ForwardOutcome> ClassifyAsync(HttpContext context, AppPool pool, Worker worker, HopResult hop, bool retried) => hop.Error switch
     {
-        if (error == ForwarderError.None)
-        {
-            return ForwardOutcome.Done;
-        }
-
-        // Before the response: YARP tells its activity timeout (RequestTimedOut) from a client that left. A
-        // worker that stops reading its request body times out the same way; the body comes from the host's own
-        // buffer, so the client cannot be the cause there.
-        var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-        if (error == ForwarderError.RequestTimedOut
-            || (error == ForwarderError.RequestBodyDestination && exception is OperationCanceledException or TimeoutException))
-        {
-            return ForwardOutcome.WorkerSilent;
-        }
-
-        // Half-way through the response, a timeout and a client that left look alike to YARP (it aborts the
-        // client connection either way), so ask the worker's connection: silent for the whole timeout means hung.
-        if (error is ForwarderError.ResponseBodyDestination or ForwarderError.ResponseBodyCanceled
-            && Stopwatch.GetElapsedTime(worker.LastReceivedTimestamp) >= route.ForwarderConfig.ActivityTimeout!.Value * 0.9)
-        {
-            return ForwardOutcome.WorkerSilent;
-        }
-
-        if (context.RequestAborted.IsCancellationRequested)
-        {
-            return ForwardOutcome.ClientGone;
-        }
-
-        if (error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled or ForwarderError.ResponseBodyClient or ForwarderError.RequestBodyClient)
-        {
-            return ForwardOutcome.ClientGone;
-        }
-
-        return !retried && await MayRetryAsync(context, route.Pool, worker, error, body) ? ForwardOutcome.RetryElsewhere : ForwardOutcome.Failed;
-    }
+        HopError.None => ForwardOutcome.Done,
+        HopError.WorkerSilent => ForwardOutcome.WorkerSilent,
+        HopError.ClientGone => ForwardOutcome.ClientGone,
+        _ when context.RequestAborted.IsCancellationRequested => ForwardOutcome.ClientGone,
+        HopError.NotSent or HopError.NoResponse when !retried && await MayRetryAsync(context, pool, worker, hop.Error) => ForwardOutcome.RetryElsewhere,
+        _ => ForwardOutcome.Failed,
+    };
 
     /// <summary>
     /// Whether a failed request may go to a second worker, in the spirit of nginx's default
     /// <c>proxy_next_upstream error</c>: only after a connection-level failure before any response, and only
-    /// when the first worker is out of the picture — its socket refused the connection (it never got the
-    /// request), or its process is dead. A live worker that sent something unreadable keeps serving and this
-    /// request gets 502. A dead worker may have run the request before dying, so only safe methods (GET, HEAD,
-    /// OPTIONS) are resent then; and since the HTTP client itself silently resends a body-less request once
-    /// when a reused connection closes early, a refusal proves "never got it" only for requests with a body.
+    /// when the first worker is out of the picture. A request that never reached the worker (its socket refused
+    /// the connection, or it had exited) goes again whatever its method: its body is buffered. A connection that
+    /// broke before any answer may have run the request before the worker died, so only a safe method (GET,
+    /// HEAD, OPTIONS) is resent, and only when the worker's process is dead; a live worker that sent nothing
+    /// readable keeps serving and this request gets 502.
     /// </summary>
-    private static async ValueTask<bool> MayRetryAsync(HttpContext context, AppPool pool, Worker worker, ForwarderError error, RequestBodyBuffer.Outcome body)
+    private static async ValueTask<bool> MayRetryAsync(HttpContext context, AppPool pool, Worker worker, HopError error)
     {
-        if (error != ForwarderError.Request || context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
+        if (context.Response.HasStarted)
         {
             return false;
         }
 
-        var method = context.Request.Method;
-        var safe = HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method);
-        if (IsNeverSent(context))
+        if (error == HopError.NotSent)
         {
-            return safe || body == RequestBodyBuffer.Outcome.Buffered;
+            return true;
         }
 
-        return safe && await IsDeadAsync(pool, worker);
+        var method = context.Request.Method;
+        return (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)) && await IsDeadAsync(pool, worker);
     }
 
     /// <summary>
@@ -288,7 +255,7 @@ internal sealed partial class DispatchMiddleware(
         }
     }
 
-    private async Task AnswerFailureAsync(HttpContext context, AppRoute route, Worker worker, ForwarderError error, ForwardOutcome outcome)
+    private async Task AnswerFailureAsync(HttpContext context, AppRoute route, Worker worker, HopResult hop, ForwardOutcome outcome)
     {
         switch (outcome)
         {
@@ -301,15 +268,30 @@ internal sealed partial class DispatchMiddleware(
                 return;
             case ForwardOutcome.WorkerSilent:
                 route.Metrics.RecordRejected(RejectReason.RequestTimeout);
-                LogTimedOut(route.Pool.App.Name, worker.Id, worker.Pid, route.ForwarderConfig.ActivityTimeout!.Value.TotalSeconds, context.Request.Method, context.Request.Path.Value);
-                await pages.TimeoutAsync(context);
+                LogTimedOut(route.Pool.App.Name, worker.Id, worker.Pid, route.RequestTimeout.TotalSeconds, context.Request.Method, context.Request.Path.Value);
+                await AnswerOrCutAsync(context, pages.TimeoutAsync);
                 return;
             default:
                 route.Metrics.RecordRejected(RejectReason.WorkerLost);
-                LogForwardFailed(route.Pool.App.Name, worker.Id, worker.Pid, error, Describe(context.Features.Get<IForwarderErrorFeature>()?.Exception));
-                await pages.BadGatewayAsync(context);
+                LogForwardFailed(route.Pool.App.Name, worker.Id, worker.Pid, hop.Error, Describe(hop.Exception));
+                await AnswerOrCutAsync(context, pages.BadGatewayAsync);
                 return;
         }
+    }
+
+    /// <summary>
+    /// The host's own page while nothing of the worker's answer has gone out; once it has, the only honest
+    /// signal left is to cut the client's connection (a complete-looking response would hide the loss).
+    /// </summary>
+    private static Task AnswerOrCutAsync(HttpContext context, Func<HttpContext, Task> page)
+    {
+        if (context.Response.HasStarted)
+        {
+            context.Abort();
+            return Task.CompletedTask;
+        }
+
+        return page(context);
     }
 
     private Task RejectAsync(HttpContext context, AppRoute route, AcquireFailure failure)
@@ -345,29 +327,6 @@ internal sealed partial class DispatchMiddleware(
         return messages.Count == 0 ? null : string.Join(" → ", messages);
     }
 
-    /// <summary>True when the worker's socket refused the connection: the request never left the host.</summary>
-    private static bool IsNeverSent(HttpContext context)
-    {
-        for (var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception; exception is not null; exception = exception.InnerException)
-        {
-            if (exception is ObjectDisposedException)
-            {
-                // The worker's client was disposed as it exited, before this request could be sent.
-                return true;
-            }
-
-            if (exception is System.Net.Sockets.SocketException socket)
-            {
-                return socket.SocketErrorCode is System.Net.Sockets.SocketError.ConnectionRefused
-                    or System.Net.Sockets.SocketError.AddressNotAvailable
-                    or System.Net.Sockets.SocketError.AddressFamilyNotSupported
-                    || socket.ErrorCode == 2; // ENOENT: the socket file is already gone
-            }
-        }
-
-        return false;
-    }
-
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "App {App}: the connection to worker {WorkerId} failed before any response (it just died); retrying on another worker")]
     private partial void LogRetrying(string app, string workerId);
 
@@ -378,5 +337,5 @@ internal sealed partial class DispatchMiddleware(
     private partial void LogAbandonedRequestHung(string app, string workerId, int pid);
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "App {App}: forwarding to worker {WorkerId} (pid {Pid}) failed ({Error}): {Reason}")]
-    private partial void LogForwardFailed(string app, string workerId, int pid, ForwarderError error, string? reason);
+    private partial void LogForwardFailed(string app, string workerId, int pid, HopError error, string? reason);
 }

@@ -2,10 +2,9 @@ namespace PyPE.Host.Dispatch;
 
 internal static class DispatchServiceCollectionExtensions
 {
-    /// <summary>The forwarder and the pieces of the request path.</summary>
+    /// <summary>The pieces of the request path.</summary>
     public static IServiceCollection AddDispatch(this IServiceCollection services)
     {
-        services.AddHttpForwarder();
         services.AddSingleton<ErrorPages>();
         services.AddSingleton<DispatchMiddleware>();
         return services;

@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+using PyPE.Host.Dispatch.Hop;
 using PyPE.Supervisor.Workers;
 
 namespace PyPE.Host.Dispatch;
@@ -10,22 +12,64 @@ internal static class WorkerProbe
 {
     public const string Header = "X-PyPE-Probe";
 
-    private static readonly Uri Target = new("http://worker/");
+    private static readonly byte[] Request = "GET / HTTP/1.1\r\nHost: worker\r\nX-PyPE-Probe: 1\r\n\r\n"u8.ToArray();
 
     /// <returns>True when the worker answered within <paramref name="timeout"/>; false when it is still busy.</returns>
+    /// <exception cref="IOException">The worker closed the connection or answered something unreadable.</exception>
+    /// <exception cref="SocketException">The worker's socket is gone.</exception>
     public static async Task<bool> WaitUntilFreeAsync(Worker worker, TimeSpan timeout)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, Target) { Version = System.Net.HttpVersion.Version11 };
-        request.Headers.TryAddWithoutValidation(Header, "1");
-        using var deadline = new CancellationTokenSource(timeout);
+        var pool = worker.Connections ?? throw new ObjectDisposedException(nameof(WorkerConnectionPool));
+        var connection = await pool.ConnectAsync(CancellationToken.None);
+        var reusable = false;
         try
         {
-            using var response = await worker.Client!.SendAsync(request, deadline.Token);
+            connection.Cancellation.CancelAfter(timeout);
+            await connection.SendAsync(Request, connection.Cancellation.Token);
+            int end;
+            while ((end = ResponseHead.FindEnd(connection.Buffered.Span)) < 0)
+            {
+                if (connection.IsFullOfHead || await connection.ReceiveAsync(connection.Cancellation.Token) == 0)
+                {
+                    throw new IOException("The worker closed the connection or sent an unreadable answer to a probe.");
+                }
+            }
+
+            var head = ResponseHead.Parse(connection.Buffered.Span[..end], HttpMethods.Get, response: null);
+            connection.Consume(end);
+            if (head.Framing == BodyFraming.ContentLength)
+            {
+                for (var left = head.ContentLength; left > 0;)
+                {
+                    if (connection.Buffered.IsEmpty && await connection.ReceiveAsync(connection.Cancellation.Token) == 0)
+                    {
+                        throw new IOException("The worker closed the connection in the middle of a probe's answer.");
+                    }
+
+                    var take = (int)Math.Min(left, connection.Buffered.Length);
+                    connection.Consume(take);
+                    left -= take;
+                }
+
+                reusable = head.KeepAlive && connection.Buffered.IsEmpty;
+            }
+
             return true;
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
             return false;
+        }
+        finally
+        {
+            if (reusable)
+            {
+                pool.Return(connection);
+            }
+            else
+            {
+                connection.Dispose();
+            }
         }
     }
 }

@@ -1,12 +1,11 @@
 using PyPE.Host.Metrics;
 using PyPE.Host.StaticFiles;
 using PyPE.Supervisor.Pools;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace PyPE.Host.Routing;
 
 /// <summary>Everything the request path needs about one app, resolved once per snapshot, not per request.</summary>
-internal sealed class AppRoute(AppPool pool, StaticMount[] staticMounts, AppMetrics metrics, ForwarderRequestConfig forwarderConfig)
+internal sealed class AppRoute(AppPool pool, StaticMount[] staticMounts, AppMetrics metrics)
 {
     public AppPool Pool { get; } = pool;
 
@@ -17,7 +16,11 @@ internal sealed class AppRoute(AppPool pool, StaticMount[] staticMounts, AppMetr
 
     public AppMetrics Metrics { get; } = metrics;
 
-    public ForwarderRequestConfig ForwarderConfig { get; } = forwarderConfig;
+    /// <summary>
+    /// How long a worker may stay silent on a request before it is given up on (an inactivity timeout: a streamed
+    /// answer that keeps flowing is not cut off).
+    /// </summary>
+    public TimeSpan RequestTimeout { get; } = pool.App.Pool.RequestTimeout;
 
     public long MaxRequestBodyBytes { get; } = pool.App.Pool.MaxRequestBodyBytes;
 }

@@ -1,10 +1,8 @@
 using System.Collections.Concurrent;
-using System.Net;
 using PyPE.Host.Metrics;
 using PyPE.Host.StaticFiles;
 using PyPE.Supervisor.Pools;
 using PyPE.Supervisor.Supervision;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace PyPE.Host.Routing;
 
@@ -61,16 +59,5 @@ internal sealed class RouteTableProvider
         }
     }
 
-    private AppRoute CreateRoute(AppPool pool)
-    {
-        var config = new ForwarderRequestConfig
-        {
-            // Inactivity timeout: a hung worker is given up after the app's request timeout; a streamed
-            // response that keeps flowing is not cut off.
-            ActivityTimeout = pool.App.Pool.RequestTimeout,
-            Version = HttpVersion.Version11,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-        };
-        return new AppRoute(pool, _staticMounts.Create(pool.App), _metrics.ForApp(pool.App.Name), config);
-    }
+    private AppRoute CreateRoute(AppPool pool) => new(pool, _staticMounts.Create(pool.App), _metrics.ForApp(pool.App.Name));
 }

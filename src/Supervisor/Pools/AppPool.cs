@@ -337,7 +337,7 @@ public sealed partial class AppPool : IAsyncDisposable
         await WorkerStopper.AwaitQuietly(Task.WhenAll(background), App.Pool.StopTimeout + App.Pool.RequestTimeout + TimeSpan.FromSeconds(5), _time);
         foreach (var worker in _workers)
         {
-            worker.Client?.Dispose();
+            worker.Connections?.Dispose();
         }
 
         _workers.Clear();
@@ -374,7 +374,7 @@ public sealed partial class AppPool : IAsyncDisposable
 
         if (worker.Exited.IsCompleted)
         {
-            worker.Client?.Dispose();
+            worker.Connections?.Dispose();
         }
     }
 

@@ -51,23 +51,11 @@ public sealed class Worker
     /// <summary>Timestamp (<see cref="TimeProvider.GetTimestamp"/>) when the last request ended.</summary>
     public long LastActiveTimestamp { get; internal set; }
 
-    /// <summary>
-    /// <see cref="System.Diagnostics.Stopwatch"/> timestamp of the last bytes received from the worker on any
-    /// of its connections (the host's HTTP client stamps it).
-    /// </summary>
-    public long LastReceivedTimestamp
-    {
-        get => Volatile.Read(ref _lastReceivedTimestamp);
-        internal set => Volatile.Write(ref _lastReceivedTimestamp, value);
-    }
-
-    private long _lastReceivedTimestamp;
-
     /// <summary>Set once the pool decided to replace this worker, so it is not replaced twice.</summary>
     public string? RecycleReason { get; internal set; }
 
-    /// <summary>The HTTP client bound to this worker's socket (pooled keep-alive connections).</summary>
-    public HttpMessageInvoker? Client { get; internal set; }
+    /// <summary>The keep-alive connections to this worker's socket, set once it is ready.</summary>
+    public WorkerConnectionPool? Connections { get; internal set; }
 
     /// <summary>Completes when the process has exited.</summary>
     internal Task<WorkerExit> Exited { get; set; } = Task.FromResult(new WorkerExit(0, true, null));

@@ -71,7 +71,7 @@ public sealed partial class WorkerLauncher(WorkerNotifyListener notify, WorkerLa
         if (first == notified && notified.Result is { Ready: true })
         {
             worker.ReadyAt = time.GetUtcNow();
-            worker.Client = WorkerHttpClient.Create(worker);
+            worker.Connections = new WorkerConnectionPool(worker);
             var startMilliseconds = (worker.ReadyAt.Value - worker.CreatedAt).TotalMilliseconds;
             LogReady(app.Name, worker.Id, pid, startMilliseconds);
             return WorkerStartResult.Success;

@@ -1,0 +1,191 @@
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Http.Features;
+using PyPE.Supervisor.Workers;
+
+namespace PyPE.Host.Dispatch.Hop;
+
+/// <summary>
+/// Forwards one request to a worker over a pooled keep-alive connection to its Unix socket and copies the
+/// answer to the client: HTTP/1.1 written and read directly on the connection's buffers, with no per-request
+/// request/response message objects. PyPE.Exec owns both ends of this hop, which is what makes a purpose-built
+/// client worth it: in the measured A/B (BENCHMARKS.md) YARP and the .NET HTTP client over the same socket cost
+/// the host more CPU per request. Failures are told apart the way the dispatcher needs them (<see cref="HopError"/>).
+/// </summary>
+internal static class WorkerForwarder
+{
+    /// <summary>Bodies up to this size go out in the same send as the head.</summary>
+    private const int CoalescedBodyBytes = 16 * 1024;
+
+    /// <param name="context">The client's request, its body already buffered; the worker's answer is written to its response.</param>
+    /// <param name="worker">The worker whose slot the caller holds.</param>
+    /// <param name="activityTimeout">How long the worker may stay silent before it is given up on.</param>
+    public static async Task<HopResult> ForwardAsync(HttpContext context, Worker worker, TimeSpan activityTimeout)
+    {
+        var pool = worker.Connections;
+        var aborted = context.RequestAborted;
+        WorkerConnection connection;
+        try
+        {
+            connection = pool is null ? throw new ObjectDisposedException(nameof(WorkerConnectionPool)) : await pool.RentAsync(aborted);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            return aborted.IsCancellationRequested ? new(HopError.ClientGone) : new(HopError.NotSent, ex);
+        }
+
+        var body = RequestHead.Write(context, connection.Outgoing);
+        var (result, reusable) = await ExchangeAsync(context, connection, body, activityTimeout);
+        if (result.Error == HopError.NotSent)
+        {
+            // The pooled connection was closed as the request went out (the worker is stopping): the worker did
+            // not get the request. Once more on a new connection, which also tells whether the worker is still there.
+            connection.Dispose();
+            try
+            {
+                connection = await pool!.ConnectAsync(aborted);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+            {
+                return aborted.IsCancellationRequested ? new(HopError.ClientGone) : new(HopError.NotSent, ex);
+            }
+
+            body = RequestHead.Write(context, connection.Outgoing);
+            (result, reusable) = await ExchangeAsync(context, connection, body, activityTimeout);
+            if (result.Error == HopError.NotSent)
+            {
+                result = result with { Error = HopError.NoResponse };
+            }
+        }
+
+        if (result.Error == HopError.None && reusable)
+        {
+            pool!.Return(connection);
+        }
+        else
+        {
+            connection.Dispose();
+            if (result.Error != HopError.None && !context.Response.HasStarted)
+            {
+                // Nothing reached the client yet: clear what a broken answer set, so the host's own page stands alone.
+                context.Response.Headers.Clear();
+                context.Response.StatusCode = StatusCodes.Status200OK;
+                context.Features.GetRequiredFeature<IHttpResponseFeature>().ReasonPhrase = null;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Sends the request and copies the answer. <see cref="HopError.NotSent"/> here means a reused connection
+    /// failed on the send, before the worker could have read the request.
+    /// </summary>
+    private static async ValueTask<(HopResult Result, bool Reusable)> ExchangeAsync(HttpContext context, WorkerConnection connection, ReadOnlyMemory<byte> body, TimeSpan activityTimeout)
+    {
+        var aborted = context.RequestAborted;
+        var cancellation = connection.Cancellation;
+        connection.ActivityTimeout = activityTimeout;
+        cancellation.CancelAfter(activityTimeout);
+        // Unregistered (and so finished) before the connection can go back to the pool for another request.
+        using var onClientGone = aborted.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), cancellation);
+        var sent = false;
+        try
+        {
+            await SendAsync(connection, body, cancellation.Token);
+            sent = true;
+            var head = await ReadHeadAsync(context, connection);
+            connection.Consume(head.HeadLength);
+            var clean = await ResponseBody.CopyAsync(context, connection, head);
+            return (HopResult.Done, clean && head.KeepAlive);
+        }
+        catch (ClientWriteException ex)
+        {
+            return (new(HopError.ClientGone, ex.InnerException), false);
+        }
+        catch (OperationCanceledException ex)
+        {
+            return (new(aborted.IsCancellationRequested ? HopError.ClientGone : HopError.WorkerSilent, ex), false);
+        }
+        catch (InvalidDataException ex)
+        {
+            return (new(HopError.InvalidResponse, ex), false);
+        }
+        catch (InvalidOperationException ex) when (ex is not ObjectDisposedException && !context.Response.HasStarted)
+        {
+            // Kestrel refused a header of the worker's answer (a character it may not send).
+            return (new(HopError.InvalidResponse, ex), false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            if (aborted.IsCancellationRequested)
+            {
+                return (new(HopError.ClientGone, ex), false);
+            }
+
+            if (!sent)
+            {
+                return (new(connection.Reused ? HopError.NotSent : HopError.NoResponse, ex), false);
+            }
+
+            return (new(context.Response.HasStarted || ex is WorkerClosedException ? HopError.BrokenOff : HopError.NoResponse, ex), false);
+        }
+    }
+
+    private static async ValueTask SendAsync(WorkerConnection connection, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        var outgoing = connection.Outgoing;
+        if (body.Length <= CoalescedBodyBytes)
+        {
+            body.Span.CopyTo(outgoing.GetSpan(body.Length));
+            outgoing.Advance(body.Length);
+            body = default;
+        }
+
+        await connection.SendAsync(outgoing.WrittenMemory, cancellationToken);
+        outgoing.ResetWrittenCount();
+        if (!body.IsEmpty)
+        {
+            await connection.SendAsync(body, cancellationToken);
+        }
+    }
+
+    /// <summary>Receives until a final (non-interim) response head is complete and sets it on the client's response.</summary>
+    private static async ValueTask<ResponseHeadInfo> ReadHeadAsync(HttpContext context, WorkerConnection connection)
+    {
+        while (true)
+        {
+            var end = ResponseHead.FindEnd(connection.Buffered.Span);
+            if (end >= 0)
+            {
+                var head = ResponseHead.Parse(connection.Buffered.Span[..end], context.Request.Method, context.Response);
+                if (head.Status >= 200)
+                {
+                    return head;
+                }
+
+                if (head.Status == StatusCodes.Status101SwitchingProtocols)
+                {
+                    throw new InvalidDataException("The worker switched protocols (101); the hop to a worker is HTTP/1.1 only.");
+                }
+
+                connection.Consume(end);
+                continue;
+            }
+
+            if (connection.IsFullOfHead)
+            {
+                throw new InvalidDataException($"The worker's response head is larger than {WorkerConnection.MaxHeadBytes / 1024} KiB.");
+            }
+
+            if (await connection.ReceiveAsync() == 0)
+            {
+                if (!connection.Buffered.IsEmpty)
+                {
+                    throw new InvalidDataException($"The worker closed the connection in the middle of its response head: '{ResponseHead.Printable(connection.Buffered.Span)}'.");
+                }
+
+                throw new IOException("The worker closed the connection without answering.");
+            }
+        }
+    }
+}
