@@ -10,6 +10,9 @@ internal static class PublicListenerExtensions
             kestrel.AddServerHeader = false;
             // Bodies are capped per app (pool.maxRequestBodyBytes) by the dispatcher, which answers 413 itself.
             kestrel.Limits.MaxRequestBodySize = null;
+            // WSGI header values are Latin-1 strings (PEP 3333): the worker's bytes go out as they came, as nginx
+            // passes them. Control characters are still refused (the dispatcher answers 502).
+            kestrel.ResponseHeaderEncodingSelector = static _ => System.Text.Encoding.Latin1;
         });
         builder.Services.Configure<HostOptions>(options =>
         {

@@ -157,6 +157,15 @@ public sealed class WsgiConformanceTests(SharedHostFixture fixture) : IClassFixt
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task ResponseHeaders_WithLatin1Letters_PassThroughByteForByte()
+    {
+        using var response = await Client.GetAsync("/apps/t/latin1-header");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // HttpClient reads header bytes as Latin-1 too: "ü" is the single byte 0xFC on the wire.
+        Assert.Equal("Z\u00fcrich", Assert.Single(response.Headers.GetValues("X-Place")));
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Head_HasHeadersButNoBody()
     {
         using var response = await Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/apps/t/echo"));
@@ -168,6 +177,7 @@ public sealed class WsgiConformanceTests(SharedHostFixture fixture) : IClassFixt
     [InlineData(201)]
     [InlineData(204)]
     [InlineData(302)]
+    [InlineData(304)]
     [InlineData(404)]
     [InlineData(503)]
     public async Task AppStatusCodes_PassThrough(int code)

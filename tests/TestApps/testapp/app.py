@@ -25,6 +25,7 @@ Paths (matched against PATH_INFO, i.e. below SCRIPT_NAME):
   /status/<code>          that status (100-599; reason from http.client.responses)
   /headers                many response headers, including repeated Set-Cookie
   /huge-headers           80 KB of response headers (more than the host accepts)
+  /latin1-header          a header value with a Latin-1 letter (WSGI header values are Latin-1 strings)
   /ignore-sigterm         signal.signal(SIGTERM, SIG_IGN), then 200
 The deterministic body of /file and /stream: byte i is (i * 31 + 7) % 251 (see pattern()).
 """
@@ -213,6 +214,9 @@ def application(environ, start_response):
     if path == "/huge-headers":
         # Response headers larger than the host accepts (64 KiB): the host answers 502, the worker lives on.
         start_response("200 OK", [("X-Huge-%d" % i, "x" * 1000) for i in range(80)] + [("Content-Length", "2")])
+        return [b"ok"]
+    if path == "/latin1-header":
+        start_response("200 OK", [("X-Place", "Z\u00fcrich"), ("Content-Length", "2")])
         return [b"ok"]
     if path == "/headers":
         body = b"headers"

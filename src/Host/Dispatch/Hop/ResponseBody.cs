@@ -36,7 +36,7 @@ internal static class ResponseBody
                 {
                     if (!connection.Buffered.IsEmpty)
                     {
-                        await WriteAsync(context, connection.Buffered);
+                        await WriteAsync(context, connection, connection.Buffered);
                         connection.Consume(connection.Buffered.Length);
                     }
 
@@ -63,7 +63,7 @@ internal static class ResponseBody
                 piece = piece[..(int)length];
             }
 
-            await WriteAsync(context, piece);
+            await WriteAsync(context, connection, piece);
             connection.Consume(piece.Length);
             length -= piece.Length;
         }
@@ -135,8 +135,11 @@ internal static class ResponseBody
         }
     }
 
-    private static async ValueTask WriteAsync(HttpContext context, ReadOnlyMemory<byte> piece)
+    private static async ValueTask WriteAsync(HttpContext context, WorkerConnection connection, ReadOnlyMemory<byte> piece)
     {
+        // The worker's silence is timed only while waiting for the worker: a slow client (Kestrel's minimum data
+        // rate judges those) must not make a working worker look hung. The next receive starts the clock again.
+        connection.Cancellation.CancelAfter(Timeout.InfiniteTimeSpan);
         try
         {
             await context.Response.Body.WriteAsync(piece, context.RequestAborted);

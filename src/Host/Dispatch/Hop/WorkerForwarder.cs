@@ -23,66 +23,72 @@ internal static class WorkerForwarder
     {
         var pool = worker.Connections;
         var aborted = context.RequestAborted;
-        WorkerConnection connection;
+        WorkerConnection? connection = null;
         try
         {
-            connection = pool is null ? throw new ObjectDisposedException(nameof(WorkerConnectionPool)) : await pool.RentAsync(aborted);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
-        {
-            return aborted.IsCancellationRequested ? new(HopError.ClientGone) : new(HopError.NotSent, ex);
-        }
-
-        var body = RequestHead.Write(context, connection.Outgoing);
-        var (result, reusable) = await ExchangeAsync(context, connection, body, activityTimeout);
-        if (result.Error == HopError.NotSent)
-        {
-            // The pooled connection was closed as the request went out (the worker is stopping): the worker did
-            // not get the request. Once more on a new connection, which also tells whether the worker is still there.
-            connection.Dispose();
             try
             {
-                connection = await pool!.ConnectAsync(aborted);
+                connection = pool is null ? throw new ObjectDisposedException(nameof(WorkerConnectionPool)) : await pool.RentAsync(aborted);
             }
             catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
             {
                 return aborted.IsCancellationRequested ? new(HopError.ClientGone) : new(HopError.NotSent, ex);
             }
 
-            body = RequestHead.Write(context, connection.Outgoing);
-            (result, reusable) = await ExchangeAsync(context, connection, body, activityTimeout);
+            var (result, reusable) = await ExchangeAsync(context, connection, activityTimeout);
             if (result.Error == HopError.NotSent)
             {
-                result = result with { Error = HopError.NoResponse };
-            }
-        }
+                // The pooled connection was closed as the request went out (the worker is stopping): the worker did
+                // not get the request. Once more on a new connection, which also tells whether it is still there.
+                connection.Dispose();
+                connection = null;
+                try
+                {
+                    connection = await pool.ConnectAsync(aborted);
+                }
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+                {
+                    return aborted.IsCancellationRequested ? new(HopError.ClientGone) : new(HopError.NotSent, ex);
+                }
 
-        if (result.Error == HopError.None && reusable)
-        {
-            pool!.Return(connection);
-        }
-        else
-        {
-            connection.Dispose();
-            if (result.Error != HopError.None && !context.Response.HasStarted)
+                (result, reusable) = await ExchangeAsync(context, connection, activityTimeout);
+                if (result.Error == HopError.NotSent)
+                {
+                    result = result with { Error = HopError.NoResponse };
+                }
+            }
+
+            if (result.Error == HopError.None && reusable)
+            {
+                pool.Return(connection);
+                connection = null;
+            }
+            else if (result.Error != HopError.None && !context.Response.HasStarted)
             {
                 // Nothing reached the client yet: clear what a broken answer set, so the host's own page stands alone.
                 context.Response.Headers.Clear();
                 context.Response.StatusCode = StatusCodes.Status200OK;
                 context.Features.GetRequiredFeature<IHttpResponseFeature>().ReasonPhrase = null;
             }
-        }
 
-        return result;
+            return result;
+        }
+        finally
+        {
+            // Anything but a clean, complete exchange (or a failure the hop does not tell apart: a bug) leaves the
+            // connection in an unknown state.
+            connection?.Dispose();
+        }
     }
 
     /// <summary>
     /// Sends the request and copies the answer. <see cref="HopError.NotSent"/> here means a reused connection
     /// failed on the send, before the worker could have read the request.
     /// </summary>
-    private static async ValueTask<(HopResult Result, bool Reusable)> ExchangeAsync(HttpContext context, WorkerConnection connection, ReadOnlyMemory<byte> body, TimeSpan activityTimeout)
+    private static async ValueTask<(HopResult Result, bool Reusable)> ExchangeAsync(HttpContext context, WorkerConnection connection, TimeSpan activityTimeout)
     {
         var aborted = context.RequestAborted;
+        var body = RequestHead.Write(context, connection.Outgoing);
         var cancellation = connection.Cancellation;
         connection.ActivityTimeout = activityTimeout;
         cancellation.CancelAfter(activityTimeout);

@@ -265,6 +265,36 @@ public sealed class WorkerForwarderTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task ASlowClient_DoesNotMakeAWorkingWorkerLookSilent()
+    {
+        await using var worker = new ScriptedWorker(async (socket, _) =>
+        {
+            await ScriptedWorker.SendAsync(socket, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab");
+            await Task.Delay(50);
+            await ScriptedWorker.SendAsync(socket, "cd");
+        });
+        var context = Context();
+        var slow = new SlowStream(TimeSpan.FromMilliseconds(400));
+        context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(slow));
+
+        // Each write to the client takes longer than the worker may stay silent; the worker itself never is.
+        var result = await WorkerForwarder.ForwardAsync(context, worker.Worker, TimeSpan.FromMilliseconds(200));
+
+        Assert.Equal(HopError.None, result.Error);
+        Assert.Equal("abcd", Encoding.Latin1.GetString(slow.ToArray()));
+    }
+
+    /// <summary>A client that takes its time over every write.</summary>
+    private sealed class SlowStream(TimeSpan delay) : MemoryStream
+    {
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(delay, cancellationToken);
+            await base.WriteAsync(buffer, cancellationToken);
+        }
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task AClientLeaving_IsToldApartFromASilentWorker()
     {
         await using var worker = new ScriptedWorker(Answer("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab"));
