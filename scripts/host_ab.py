@@ -6,7 +6,8 @@ per request and its context switches per request, split by thread (thread-pool w
     python3 scripts/host_ab.py --rounds 5 --path /apps/directory/api/ping -- "" "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0"
 
 Each setting is a space-separated list of environment assignments ("" = the defaults); host configuration keys
-work the same way (PyPE__Key=value). Run scripts/compare.sh once first (it installs wrk and builds the host).
+work the same way (PyPE__Key=value), and PYPE_HOST_DLL=<path to another build's PyPE.Host.dll> compares two
+builds (e.g. one from `git worktree add /tmp/old <commit>` built with `dotnet build src/Host -c Release`). Run scripts/compare.sh once first (it installs wrk and builds the host).
 Medians at the end: on a shared VM a single run says little."""
 import argparse, collections, os, re, shutil, statistics, sys, tempfile
 
