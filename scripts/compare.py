@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Side-by-side comparison: the Django sample and a static file served by PyPE.Exec, nginx + gunicorn,
-nginx + uWSGI, gunicorn alone and uWSGI alone, each with the same number of Python worker processes,
+nginx + uWSGI, gunicorn alone, uWSGI alone and PyPE.Exec's own worker shim alone (pype_worker), each with the
+same number of Python worker processes,
 measured with wrk in turns (every setup once per round, several rounds), medians reported.
 
 Run through scripts/compare.sh (it installs nginx, gunicorn, uwsgi and wrk). Loopback only; every run is
@@ -156,17 +157,21 @@ def roles(procs):
     return {pid: r for pid, r in found.items() if r}
 
 
+def stat_cpu_seconds(stat):
+    """user + system CPU seconds from the text of a /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat file."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(by_role):
     """user + system CPU seconds per role, summed over the given processes."""
-    ticks = os.sysconf("SC_CLK_TCK")
     total = {"front": 0.0, "workers": 0.0}
     for pid, r in by_role.items():
         try:
             with open("/proc/%d/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+                total[r] += stat_cpu_seconds(f.read())
         except OSError:
             continue
-        total[r] += (int(fields[11]) + int(fields[12])) / ticks
     return total
 
 
@@ -209,7 +214,7 @@ def wrk(target, seconds, connections, procs=None):
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
     requests = int(re.search(r"(\d+) requests in", out).group(1))
-    return {"rps": rps, "avg": milliseconds(avg.group(1), avg.group(2)), "p50": lat["50"], "p90": lat["90"], "p99": lat["99"], "non2xx": int(errors.group(1)) if errors else 0,
+    return {"rps": rps, "requests": requests, "avg": milliseconds(avg.group(1), avg.group(2)), "p50": lat["50"], "p90": lat["90"], "p99": lat["99"], "non2xx": int(errors.group(1)) if errors else 0,
             "socket_errors": socket_errors.group(1) if socket_errors else "",
             "front_us": (cpu_after["front"] - cpu_before["front"]) * 1e6 / max(requests, 1),
             "workers_us": (cpu_after["workers"] - cpu_before["workers"]) * 1e6 / max(requests, 1),

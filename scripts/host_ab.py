@@ -1,23 +1,28 @@
 #!/usr/bin/env python3
 """A/B of host settings on one request kind: PyPE.Exec with the Django sample (2 workers), started fresh for each
-run, one host at a time, the settings taken in turns for several rounds. Per run: throughput, p99, the host's CPU
-per request and its context switches per request, split by thread (thread-pool workers, socket event thread ...).
+run, one host at a time, the settings taken in turns for several rounds. Per run: throughput, p50 and p99, the
+host's CPU per request and its context switches per request, split by thread (thread-pool workers, socket event
+thread ...).
 
     python3 scripts/host_ab.py --rounds 5 --path /apps/directory/api/ping -- "" "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0"
 
 Each setting is a space-separated list of environment assignments ("" = the defaults); host configuration keys
-work the same way (PyPE__Key=value), and PYPE_HOST_DLL=<path to another build's PyPE.Host.dll> compares two
-builds (e.g. one from `git worktree add /tmp/old <commit>` built with `dotnet build src/Host -c Release`). Run scripts/compare.sh once first (it installs wrk and builds the host).
-Medians at the end: on a shared VM a single run says little."""
+work the same way (PyPE__Key=value). Two assignments are the script's own:
+  PYPE_HOST_DLL=<path to another build's PyPE.Host.dll>  compares two builds (e.g. one from
+      `git worktree add /tmp/old <commit>` built with `dotnet build src/Host -c Release`);
+  PRELUDE=<path>  loads that path for 10 s (wrk -c16) before the warm-up, e.g. the static file before the page.
+--connections 1 measures one request at a time (the latency is the service time). Run scripts/compare.sh once
+first (it installs wrk and builds the host). Medians at the end: on a shared VM a single run says little."""
 import argparse, collections, os, re, shutil, statistics, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import PORT, setups, stop, url, wait_http, wrk  # noqa: E402
+from compare import PORT, setups, stat_cpu_seconds, stop, url, wait_http, wrk  # noqa: E402
+
+PRELUDE_SECONDS = 10
 
 
 def threads(pid):
     """thread name -> [CPU seconds, context switches] summed over the host's threads."""
-    ticks = os.sysconf("SC_CLK_TCK")
     by_name = collections.defaultdict(lambda: [0.0, 0])
     for tid in os.listdir("/proc/%d/task" % pid):
         try:
@@ -27,16 +32,17 @@ def threads(pid):
                 switches = sum(int(n) for n in re.findall(r"ctxt_switches:\s+(\d+)", f.read()))
         except OSError:
             continue
-        fields = stat.rsplit(")", 1)[1].split()
         entry = by_name[stat[stat.index("(") + 1:stat.rindex(")")]]
-        entry[0] += (int(fields[11]) + int(fields[12])) / ticks
+        entry[0] += stat_cpu_seconds(stat)
         entry[1] += switches
     return by_name
 
 
-def measure(setting, path, seconds, warmup, tmp):
+def measure(setting, path, seconds, warmup, connections, tmp):
+    assignments = dict(a.split("=", 1) for a in setting.split())
+    prelude = assignments.pop("PRELUDE", None)
     saved = dict(os.environ)
-    os.environ.update(dict(a.split("=", 1) for a in setting.split()))
+    os.environ.update(assignments)
     try:
         procs = setups(tmp, 2)["pype"]()
     finally:
@@ -45,15 +51,17 @@ def measure(setting, path, seconds, warmup, tmp):
     try:
         target = "http://127.0.0.1:%d%s" % (PORT["pype"], path)
         wait_http(url("pype", "json"))
-        wrk(target, warmup, 16)
+        if prelude:
+            wrk("http://127.0.0.1:%d%s" % (PORT["pype"], prelude), PRELUDE_SECONDS, 16)
+        wrk(target, warmup, connections)
         host = procs[0].pid
         before = threads(host)
-        r = wrk(target, seconds, 16)
+        r = wrk(target, seconds, connections)
         after = threads(host)
-        requests = r["rps"] * seconds
+        requests = max(r["requests"], 1)
         split = {name: ((after[name][0] - before.get(name, [0, 0])[0]) * 1e6 / requests, (after[name][1] - before.get(name, [0, 0])[1]) / requests)
                  for name in after}
-        return r["rps"], r["p99"], sum(c for c, _ in split.values()), sum(s for _, s in split.values()), split
+        return r["rps"], r["p50"], r["p99"], sum(c for c, _ in split.values()), sum(s for _, s in split.values()), split
     finally:
         stop(procs)
 
@@ -63,6 +71,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=6)
     parser.add_argument("--warmup", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--path", default="/apps/directory/api/ping")
     parser.add_argument("settings", nargs="+", help='environment assignments per setting, "" for the defaults')
     args = parser.parse_args()
@@ -71,17 +80,18 @@ def main():
     try:
         for round_ in range(1, args.rounds + 1):
             for setting in args.settings:
-                rps, p99, cpu, switches, split = measure(setting, args.path, args.seconds, args.warmup, tmp)
-                results[setting].append((rps, p99, cpu, switches))
+                rps, p50, p99, cpu, switches, split = measure(setting, args.path, args.seconds, args.warmup, args.connections, tmp)
+                results[setting].append((rps, p50, p99, cpu, switches))
                 busiest = ", ".join("%s %.0f µs %.1f sw" % (n, c, s) for n, (c, s) in sorted(split.items(), key=lambda x: -x[1][0])[:3])
-                print("round %d [%s] %7.0f req/s  p99 %6.2f ms  host %6.1f µs/req  %5.1f switches/req  (%s)" % (
-                    round_, setting or "defaults", rps, p99, cpu, switches, busiest), flush=True)
+                print("round %d [%s] %7.0f req/s  p50 %6.2f  p99 %6.2f ms  host %6.1f µs/req  %5.1f switches/req  (%s)" % (
+                    round_, setting or "defaults", rps, p50, p99, cpu, switches, busiest), flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("\n| setting | req/s | p99 ms | host CPU µs/req | context switches/req |\n|---|---:|---:|---:|---:|")
+    print("\n| setting | req/s | p50 ms | p99 ms | host CPU µs/req | context switches/req |\n|---|---:|---:|---:|---:|---:|")
     for setting, runs in results.items():
-        print("| %s | %.0f | %.2f | %.0f | %.1f |" % (setting or "defaults", *(statistics.median(r[i] for r in runs) for i in range(4))))
-    print("\nMedians of %d rounds, %d s each after %d s of warm-up, wrk -t2 -c16 %s." % (args.rounds, args.seconds, args.warmup, args.path))
+        print("| %s | %.0f | %.2f | %.2f | %.0f | %.1f |" % (setting or "defaults", *(statistics.median(r[i] for r in runs) for i in range(5))))
+    print("\nMedians of %d rounds, %d s each after %d s of warm-up, wrk -c%d %s." % (
+        args.rounds, args.seconds, args.warmup, args.connections, args.path))
 
 
 if __name__ == "__main__":

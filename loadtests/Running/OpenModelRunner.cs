@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace PyPE.LoadTests.Running;
 
 /// <summary>
-/// An open-model load generator: each scenario's requests are due at fixed times (constant arrival rate), and
+/// An open-model load generator: each scenario's requests are due at fixed times (a constant or ramped arrival rate, <see cref="RateShape"/>), and
 /// each is started at its due time whether or not earlier ones have finished — the way independent users
 /// arrive, unlike a closed loop of virtual users that waits for each answer. Latency counts from the due time.
 /// A request that cannot start because <see cref="RunSettings.MaxInFlight"/> requests are already open is
@@ -22,7 +22,7 @@ public sealed class OpenModelRunner(HttpClient client, RunSettings settings)
         var stats = scenarios.Select(s => new ScenarioStats(s, settings.Duration)).ToList();
         var pending = new List<Task>();
         var started = Stopwatch.GetTimestamp();
-        // One schedule per scenario: request n of a scenario is due at n / rate seconds.
+        // One schedule per scenario: request n of a scenario is due at shape.DueTime(n, rate, duration).
         var next = scenarios.Select(_ => 0L).ToArray();
         var shape = settings.Shape ?? RateShape.Constant;
         var total = scenarios.Select(s => shape.Count(s.RatePerSecond, settings.Duration)).ToArray();

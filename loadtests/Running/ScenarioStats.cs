@@ -17,9 +17,9 @@ public sealed class ScenarioStats(Scenario scenario, TimeSpan duration)
 
     private readonly Lock _lock = new();
     private readonly LongHistogram _latency = new(HighestTrackableMicroseconds, 3);
-    private readonly long[] _completedPerSecond = new long[Math.Max(1, (int)Math.Ceiling(duration.TotalSeconds))];
-    private readonly long[] _errorsPerSecond = new long[Math.Max(1, (int)Math.Ceiling(duration.TotalSeconds))];
-    private readonly LongHistogram?[] _perSecond = new LongHistogram?[Math.Max(1, (int)Math.Ceiling(duration.TotalSeconds))];
+    private readonly long[] _completedPerSecond = new long[Seconds(duration)];
+    private readonly long[] _errorsPerSecond = new long[Seconds(duration)];
+    private readonly LongHistogram?[] _perSecond = new LongHistogram?[Seconds(duration)];
     private readonly Dictionary<int, long> _statuses = [];
 
     public Scenario Scenario { get; } = scenario;
@@ -66,25 +66,24 @@ public sealed class ScenarioStats(Scenario scenario, TimeSpan duration)
             Completed++;
             _latency.RecordValue(micros);
             _statuses[status] = _statuses.GetValueOrDefault(status) + 1;
+            var slot = Math.Clamp(second, 0, _completedPerSecond.Length - 1);
+            _completedPerSecond[slot]++;
             if (error)
             {
                 Errors++;
+                _errorsPerSecond[slot]++;
             }
             else if (latency < FastThreshold)
             {
                 Fast++;
             }
 
-            var slot = Math.Clamp(second, 0, _completedPerSecond.Length - 1);
-            _completedPerSecond[slot]++;
-            if (error)
-            {
-                _errorsPerSecond[slot]++;
-            }
-
             (_perSecond[slot] ??= new LongHistogram(HighestTrackableMicroseconds, 2)).RecordValue(micros);
         }
     }
+
+    /// <summary>One slot per started second of the run (at least one).</summary>
+    private static int Seconds(TimeSpan duration) => Math.Max(1, (int)Math.Ceiling(duration.TotalSeconds));
 
     /// <summary>The latency distribution as HdrHistogram's percentile steps (halving the distance to 100 % each time).</summary>
     private List<PercentilePoint> Curve()

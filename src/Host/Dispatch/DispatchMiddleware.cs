@@ -159,11 +159,6 @@ internal sealed partial class DispatchMiddleware(
 
             LogRetrying(route.Pool.App.Name, worker.Id);
             retried = true;
-            if (body == RequestBodyBuffer.Outcome.Buffered)
-            {
-                context.Request.Body.Position = 0;
-            }
-
             context.Response.StatusCode = StatusCodes.Status200OK;
         }
     }

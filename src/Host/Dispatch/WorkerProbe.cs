@@ -15,7 +15,8 @@ internal static class WorkerProbe
     private static readonly byte[] Request = "GET / HTTP/1.1\r\nHost: worker\r\nX-PyPE-Probe: 1\r\n\r\n"u8.ToArray();
 
     /// <returns>True when the worker answered within <paramref name="timeout"/>; false when it is still busy.</returns>
-    /// <exception cref="IOException">The worker closed the connection or answered something unreadable.</exception>
+    /// <exception cref="IOException">The worker closed the connection.</exception>
+    /// <exception cref="InvalidDataException">The worker answered something unreadable.</exception>
     /// <exception cref="SocketException">The worker's socket is gone.</exception>
     public static async Task<bool> WaitUntilFreeAsync(Worker worker, TimeSpan timeout)
     {
@@ -26,22 +27,13 @@ internal static class WorkerProbe
         {
             connection.Cancellation.CancelAfter(timeout);
             await connection.SendAsync(Request, connection.Cancellation.Token);
-            int end;
-            while ((end = ResponseHead.FindEnd(connection.Buffered.Span)) < 0)
-            {
-                if (connection.IsFullOfHead || await connection.ReceiveAsync(connection.Cancellation.Token) == 0)
-                {
-                    throw new IOException("The worker closed the connection or sent an unreadable answer to a probe.");
-                }
-            }
-
-            var head = ResponseHead.Parse(connection.Buffered.Span[..end], HttpMethods.Get, response: null);
-            connection.Consume(end);
+            // A fresh connection has no activity timeout: the whole exchange runs against the deadline above.
+            var head = await ResponseHead.ReadAsync(connection, HttpMethods.Get, response: null);
             if (head.Framing == BodyFraming.ContentLength)
             {
                 for (var left = head.ContentLength; left > 0;)
                 {
-                    if (connection.Buffered.IsEmpty && await connection.ReceiveAsync(connection.Cancellation.Token) == 0)
+                    if (connection.Buffered.IsEmpty && await connection.ReceiveAsync() == 0)
                     {
                         throw new IOException("The worker closed the connection in the middle of a probe's answer.");
                     }

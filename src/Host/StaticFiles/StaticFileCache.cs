@@ -24,16 +24,18 @@ internal sealed class StaticFileCache(string urlPrefix, ContainedFileProvider fi
 
     private static readonly long RevalidateAfter = Stopwatch.Frequency;
     private static readonly StringValues AcceptRanges = "bytes";
-    private readonly ConcurrentDictionary<string, CachedFile> _files = new(StringComparer.Ordinal);
+    /// <summary>The cached files, looked up by a span of the request path: a hit allocates nothing.</summary>
+    private readonly ConcurrentDictionary<string, CachedFile>.AlternateLookup<ReadOnlySpan<char>> _filesBySpan =
+        new ConcurrentDictionary<string, CachedFile>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
 
-    /// <summary>The same dictionary looked up by a span of the request path: a hit allocates nothing.</summary>
-    private ConcurrentDictionary<string, CachedFile>.AlternateLookup<ReadOnlySpan<char>> FilesBySpan => _files.GetAlternateLookup<ReadOnlySpan<char>>();
+    private ConcurrentDictionary<string, CachedFile> Files => _filesBySpan.Dictionary;
 
     public Task ServeAsync(HttpContext context)
     {
         var request = context.Request;
         var headers = request.Headers;
-        if (!(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+        var head = HttpMethods.IsHead(request.Method);
+        if (!(head || HttpMethods.IsGet(request.Method))
             || headers.ContainsKey(HeaderNames.Range) || headers.ContainsKey(HeaderNames.IfNoneMatch) || headers.ContainsKey(HeaderNames.IfModifiedSince)
             || headers.ContainsKey(HeaderNames.IfMatch) || headers.ContainsKey(HeaderNames.IfUnmodifiedSince))
         {
@@ -54,28 +56,32 @@ internal sealed class StaticFileCache(string urlPrefix, ContainedFileProvider fi
         responseHeaders.LastModified = file.LastModified;
         responseHeaders.AcceptRanges = AcceptRanges;
         response.ContentLength = file.Body.Length;
-        return HttpMethods.IsHead(request.Method) ? Task.CompletedTask : response.Body.WriteAsync(file.Body, context.RequestAborted).AsTask();
+        return head ? Task.CompletedTask : response.Body.WriteAsync(file.Body, context.RequestAborted).AsTask();
     }
 
     /// <summary>The cached file, revalidated when its second is up; null when it is not one the cache serves.</summary>
     private CachedFile? Lookup(ReadOnlySpan<char> requested)
     {
         var now = Stopwatch.GetTimestamp();
-        if (FilesBySpan.TryGetValue(requested, out var cached) && now - cached.ValidatedAt < RevalidateAfter)
+        if (_filesBySpan.TryGetValue(requested, out var cached) && now - cached.ValidatedAt < RevalidateAfter)
         {
             return cached;
         }
 
         // Once a second per file (or on a miss): the string is worth making now.
         var subpath = requested.ToString();
-        var info = files.GetFileInfo(subpath);
-        if (!info.Exists || info.IsDirectory || info.Length > MaxFileBytes || !contentTypes.TryGetContentType(subpath, out var contentType))
+        // The content type first: it asks no disk. (The contained provider answers "not found" for directories.)
+        if (!contentTypes.TryGetContentType(subpath, out var contentType) || files.GetFileInfo(subpath) is not { Exists: true } info || info.Length > MaxFileBytes)
         {
-            _files.TryRemove(subpath, out _);
+            if (cached is not null)
+            {
+                Files.TryRemove(subpath, out _);
+            }
+
             return null;
         }
 
-        if (cached is not null && cached.Length == info.Length && cached.Modified == info.LastModified)
+        if (cached is not null && cached.Body.Length == info.Length && cached.Modified == info.LastModified)
         {
             cached.ValidatedAt = now;
             return cached;
@@ -91,31 +97,29 @@ internal sealed class StaticFileCache(string urlPrefix, ContainedFileProvider fi
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Changed or unreadable under our feet: let the middleware answer.
-            _files.TryRemove(subpath, out _);
+            Files.TryRemove(subpath, out _);
             return null;
         }
 
-        var file = new CachedFile(body, info.Length, info.LastModified, contentType) { ValidatedAt = now };
-        if (_files.Count < MaxFiles || _files.ContainsKey(subpath))
+        var file = new CachedFile(body, info.LastModified, contentType) { ValidatedAt = now };
+        if (cached is not null || Files.Count < MaxFiles)
         {
-            _files[subpath] = file;
+            Files[subpath] = file;
         }
 
         return file;
     }
 
-    private sealed class CachedFile(byte[] body, long length, DateTimeOffset modified, string contentType)
+    private sealed class CachedFile(byte[] body, DateTimeOffset modified, string contentType)
     {
         public byte[] Body { get; } = body;
-
-        public long Length { get; } = length;
 
         public DateTimeOffset Modified { get; } = modified;
 
         public StringValues ContentType { get; } = contentType;
 
         /// <summary>As ASP.NET's static file middleware makes it (time truncated to the second, XOR length), so both paths agree.</summary>
-        public StringValues ETag { get; } = MakeETag(modified, length);
+        public StringValues ETag { get; } = MakeETag(modified, body.Length);
 
         public StringValues LastModified { get; } = Truncate(modified).ToString("R", CultureInfo.InvariantCulture);
 

@@ -7,7 +7,7 @@ namespace PyPE.Supervisor.Workers;
 /// <summary>
 /// One keep-alive HTTP/1.1 connection to a worker's Unix socket and its receive buffer. The bytes received but
 /// not yet consumed are <see cref="Buffered"/>; a reader consumes them with <see cref="Consume"/> and asks for
-/// more with <see cref="ReceiveAsync()"/>.
+/// more with <see cref="ReceiveAsync"/>.
 /// </summary>
 public sealed class WorkerConnection : IDisposable
 {
@@ -37,7 +37,7 @@ public sealed class WorkerConnection : IDisposable
     public CancellationTokenSource Cancellation { get; private set; } = new();
 
     /// <summary>
-    /// How long the worker may stay silent on this request: each <see cref="ReceiveAsync()"/> restarts the clock
+    /// How long the worker may stay silent on this request: each <see cref="ReceiveAsync"/> restarts the clock
     /// of <see cref="Cancellation"/>, so a long answer that keeps flowing is never cut off.
     /// </summary>
     public TimeSpan ActivityTimeout { get; set; } = Timeout.InfiniteTimeSpan;
@@ -55,34 +55,25 @@ public sealed class WorkerConnection : IDisposable
         }
     }
 
-    /// <summary>Receives more bytes within the <see cref="ActivityTimeout"/>, cancelled by <see cref="Cancellation"/>.</summary>
-    public ValueTask<int> ReceiveAsync()
+    /// <summary>
+    /// Receives more bytes after the buffered ones, within the <see cref="ActivityTimeout"/> (its clock restarts
+    /// here), cancelled by <see cref="Cancellation"/>. Returns how many arrived; 0 means the worker closed the
+    /// connection. Grows the buffer (up to <see cref="MaxHeadBytes"/>) only when it is full of unconsumed bytes.
+    /// </summary>
+    public async ValueTask<int> ReceiveAsync()
     {
         if (ActivityTimeout != Timeout.InfiniteTimeSpan)
         {
             Cancellation.CancelAfter(ActivityTimeout);
         }
 
-        return ReceiveAsync(Cancellation.Token);
-    }
-
-    /// <summary>
-    /// Receives more bytes after the buffered ones. Returns how many arrived; 0 means the worker closed the
-    /// connection. Grows the buffer (up to <see cref="MaxHeadBytes"/>) only when it is full of unconsumed bytes.
-    /// </summary>
-    public async ValueTask<int> ReceiveAsync(CancellationToken cancellationToken)
-    {
         if (_end == _buffer.Length)
         {
             MakeRoom();
         }
 
-        var read = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken);
-        if (read > 0)
-        {
-            _end += read;
-        }
-
+        var read = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, Cancellation.Token);
+        _end += read;
         return read;
     }
 

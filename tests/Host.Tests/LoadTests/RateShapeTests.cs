@@ -36,6 +36,11 @@ public sealed class RateShapeTests
         var count = ramp.Count(5, duration);
 
         Assert.Equal(20, count);
-        Assert.All(Enumerable.Range(0, (int)count), n => Assert.InRange(ramp.DueTime(n, 5, duration).TotalSeconds, 0, 4));
+        // The rate falls from 10/s to 0: n have arrived by t where 10·t − 1.25·t² = n, so the last of the 20 is
+        // due at (10 − √5) / 2.5 ≈ 3.106 s, inside the run without the end clamp, and arrivals spread out.
+        var dues = Enumerable.Range(0, (int)count).Select(n => ramp.DueTime(n, 5, duration).TotalSeconds).ToList();
+        Assert.Equal((10 - Math.Sqrt(5)) / 2.5, dues[^1], 0.001);
+        Assert.Equal(dues.Order().ToList(), dues);
+        Assert.True(dues[^1] - dues[^2] > dues[1] - dues[0], "arrivals spread out as the rate falls");
     }
 }

@@ -3,6 +3,7 @@ using System.Collections.Frozen;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
+using PyPE.Supervisor.Workers;
 
 namespace PyPE.Host.Dispatch.Hop;
 
@@ -19,11 +20,10 @@ internal enum BodyFraming
 
 /// <summary>What a parsed response head says about the body and the connection.</summary>
 /// <param name="Status">The status code.</param>
-/// <param name="HeadLength">Bytes of the head, its blank line included.</param>
 /// <param name="Framing">How the body that follows is delimited.</param>
 /// <param name="ContentLength">The body's length for <see cref="BodyFraming.ContentLength"/>, else -1 (or the announced length of a HEAD answer).</param>
 /// <param name="KeepAlive">Whether the worker keeps the connection open after this answer.</param>
-internal readonly record struct ResponseHeadInfo(int Status, int HeadLength, BodyFraming Framing, long ContentLength, bool KeepAlive);
+internal readonly record struct ResponseHeadInfo(int Status, BodyFraming Framing, long ContentLength, bool KeepAlive);
 
 /// <summary>
 /// Reads a worker's response head (status line and headers) from received bytes and, for a client's request,
@@ -42,15 +42,60 @@ internal static class ResponseHead
         "Content-Type", "Content-Length", "Content-Encoding", "Content-Language", "Content-Disposition", "Cache-Control", "Expires",
         "Last-Modified", "ETag", "Vary", "Location", "Set-Cookie", "Date", "Server", "X-Frame-Options", "X-Content-Type-Options",
         "Referrer-Policy", "Cross-Origin-Opener-Policy", "Content-Security-Policy", "Strict-Transport-Security", "Allow", "Pragma",
-        "Connection", "Keep-Alive", "Transfer-Encoding", "Access-Control-Allow-Origin", "WWW-Authenticate", "Retry-After", "Link",
+        "Access-Control-Allow-Origin", "WWW-Authenticate", "Retry-After", "Link",
     ], StringComparer.OrdinalIgnoreCase);
 
     private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> CommonNameLookup = CommonNames.GetAlternateLookup<ReadOnlySpan<char>>();
 
     private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> HopByHopLookup = HopByHop.GetAlternateLookup<ReadOnlySpan<char>>();
 
+    /// <summary>
+    /// Receives until a final (non-interim) answer head is complete, parses it (onto <paramref name="response"/>
+    /// when given) and consumes it from the connection's buffer; the body, if any, follows in the buffer.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The head is unreadable, above <see cref="WorkerConnection.MaxHeadBytes"/>, or switches protocols.</exception>
+    /// <exception cref="IOException">The worker closed the connection without answering.</exception>
+    public static async ValueTask<ResponseHeadInfo> ReadAsync(WorkerConnection connection, string requestMethod, HttpResponse? response)
+    {
+        while (true)
+        {
+            var end = FindEnd(connection.Buffered.Span);
+            if (end >= 0)
+            {
+                var head = Parse(connection.Buffered.Span[..end], requestMethod, response);
+                connection.Consume(end);
+                if (head.Status >= 200)
+                {
+                    return head;
+                }
+
+                if (head.Status == StatusCodes.Status101SwitchingProtocols)
+                {
+                    throw new InvalidDataException("The worker switched protocols (101); the hop to a worker is HTTP/1.1 only.");
+                }
+
+                continue;
+            }
+
+            if (connection.IsFullOfHead)
+            {
+                throw new InvalidDataException($"The worker's response head is larger than {WorkerConnection.MaxHeadBytes / 1024} KiB.");
+            }
+
+            if (await connection.ReceiveAsync() == 0)
+            {
+                if (!connection.Buffered.IsEmpty)
+                {
+                    throw new InvalidDataException($"The worker closed the connection in the middle of its response head: '{Printable(connection.Buffered.Span)}'.");
+                }
+
+                throw new IOException("The worker closed the connection without answering.");
+            }
+        }
+    }
+
     /// <summary>Where a received response head ends: the index after its blank line, or -1 while incomplete.</summary>
-    public static int FindEnd(ReadOnlySpan<byte> received)
+    private static int FindEnd(ReadOnlySpan<byte> received)
     {
         var end = received.IndexOf("\r\n\r\n"u8);
         return end < 0 ? -1 : end + 4;
@@ -64,7 +109,6 @@ internal static class ResponseHead
     /// <exception cref="InvalidOperationException">Kestrel refused a header (a character it may not send).</exception>
     public static ResponseHeadInfo Parse(ReadOnlySpan<byte> head, string requestMethod, HttpResponse? response)
     {
-        var headLength = head.Length;
         var lineEnd = head.IndexOf("\r\n"u8);
         var statusLine = head[..lineEnd];
         // "HTTP/1.1 200 OK": version, a three-digit status, an optional reason phrase.
@@ -78,7 +122,7 @@ internal static class ResponseHead
         if (status < 200)
         {
             // An interim answer (103 Early Hints, say): the caller skips it and reads the final one.
-            return new ResponseHeadInfo(status, headLength, BodyFraming.None, -1, KeepAlive: true);
+            return new ResponseHeadInfo(status, BodyFraming.None, -1, KeepAlive: true);
         }
 
         var keepAlive = statusLine[7] == (byte)'1';
@@ -95,7 +139,7 @@ internal static class ResponseHead
         }
 
         Span<char> nameChars = stackalloc char[128];
-        for (var rest = head[(lineEnd + 2)..(headLength - 2)]; !rest.IsEmpty;)
+        for (var rest = head[(lineEnd + 2)..^2]; !rest.IsEmpty;)
         {
             lineEnd = rest.IndexOf("\r\n"u8);
             var line = rest[..lineEnd];
@@ -177,7 +221,7 @@ internal static class ResponseHead
             response.ContentLength = contentLength;
         }
 
-        return new ResponseHeadInfo(status, headLength, framing, contentLength, keepAlive);
+        return new ResponseHeadInfo(status, framing, contentLength, keepAlive);
     }
 
     /// <summary>Whether the last transfer coding is chunked (anything after chunked would leave the body unframed).</summary>

@@ -52,10 +52,6 @@ internal static class WorkerForwarder
                 }
 
                 (result, reusable) = await ExchangeAsync(context, connection, activityTimeout);
-                if (result.Error == HopError.NotSent)
-                {
-                    result = result with { Error = HopError.NoResponse };
-                }
             }
 
             if (result.Error == HopError.None && reusable)
@@ -99,8 +95,7 @@ internal static class WorkerForwarder
         {
             await SendAsync(connection, body, cancellation.Token);
             sent = true;
-            var head = await ReadHeadAsync(context, connection);
-            connection.Consume(head.HeadLength);
+            var head = await ResponseHead.ReadAsync(connection, context.Request.Method, context.Response);
             var clean = await ResponseBody.CopyAsync(context, connection, head);
             return (HopResult.Done, clean && head.KeepAlive);
         }
@@ -148,50 +143,9 @@ internal static class WorkerForwarder
         }
 
         await connection.SendAsync(outgoing.WrittenMemory, cancellationToken);
-        outgoing.ResetWrittenCount();
         if (!body.IsEmpty)
         {
             await connection.SendAsync(body, cancellationToken);
-        }
-    }
-
-    /// <summary>Receives until a final (non-interim) response head is complete and sets it on the client's response.</summary>
-    private static async ValueTask<ResponseHeadInfo> ReadHeadAsync(HttpContext context, WorkerConnection connection)
-    {
-        while (true)
-        {
-            var end = ResponseHead.FindEnd(connection.Buffered.Span);
-            if (end >= 0)
-            {
-                var head = ResponseHead.Parse(connection.Buffered.Span[..end], context.Request.Method, context.Response);
-                if (head.Status >= 200)
-                {
-                    return head;
-                }
-
-                if (head.Status == StatusCodes.Status101SwitchingProtocols)
-                {
-                    throw new InvalidDataException("The worker switched protocols (101); the hop to a worker is HTTP/1.1 only.");
-                }
-
-                connection.Consume(end);
-                continue;
-            }
-
-            if (connection.IsFullOfHead)
-            {
-                throw new InvalidDataException($"The worker's response head is larger than {WorkerConnection.MaxHeadBytes / 1024} KiB.");
-            }
-
-            if (await connection.ReceiveAsync() == 0)
-            {
-                if (!connection.Buffered.IsEmpty)
-                {
-                    throw new InvalidDataException($"The worker closed the connection in the middle of its response head: '{ResponseHead.Printable(connection.Buffered.Span)}'.");
-                }
-
-                throw new IOException("The worker closed the connection without answering.");
-            }
         }
     }
 }
