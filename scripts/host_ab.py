@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """A/B of host settings on one request kind: PyPE.Exec with the Django sample (2 workers), started fresh for each
 run, one host at a time, the settings taken in turns for several rounds. Per run: throughput, p50 and p99, the
-host's CPU per request and its context switches per request, split by thread (thread-pool workers, socket event
-thread ...).
+host's CPU per request (the whole process) and its context switches per request, split by thread (thread-pool
+workers, socket event thread ...; counted over the threads alive at the end of the run: a retired pool thread's
+switches are missing).
 
     python3 scripts/host_ab.py --rounds 5 --path /apps/directory/api/ping -- "" "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0"
 
@@ -11,19 +12,25 @@ work the same way (PyPE__Key=value). Two assignments are the script's own:
   PYPE_HOST_DLL=<path to another build's PyPE.Host.dll>  compares two builds (e.g. one from
       `git worktree add /tmp/old <commit>` built with `dotnet build src/Host -c Release`);
   PRELUDE=<path>  loads that path for 10 s (wrk -c16) before the warm-up, e.g. the static file before the page.
---connections 1 measures one request at a time (the latency is the service time). Run scripts/compare.sh once
+--connections 1 measures one request at a time (the latency is the service time). --rate N offers N requests/s
+instead of wrk's closed loop (the load suite's open-model runner, latency from each request's intended start):
+the host's CPU per request below saturation, where most hosts spend their day (build loadtests first:
+`dotnet build loadtests -c Release`). Run scripts/compare.sh once
 first (it installs wrk and builds the host). Medians at the end: on a shared VM a single run says little."""
-import argparse, collections, os, re, shutil, statistics, sys, tempfile
+import argparse, collections, json, os, re, shutil, statistics, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import PORT, setups, stat_cpu_seconds, stop, url, wait_http, wrk  # noqa: E402
+from compare import PORT, REPO, setups, stat_cpu_seconds, stop, url, wait_http, wrk  # noqa: E402
+
+LOAD_SUITE_DLL = os.path.join(REPO, "loadtests", "bin", "Release", "net10.0", "PyPE.LoadTests.dll")
 
 PRELUDE_SECONDS = 10
+OPEN_MODEL_WARMUP_SECONDS = 3
 
 
 def threads(pid):
-    """thread name -> [CPU seconds, context switches] summed over the host's threads."""
-    by_name = collections.defaultdict(lambda: [0.0, 0])
+    """tid -> (thread name, CPU seconds, context switches) for the host's live threads."""
+    by_tid = {}
     for tid in os.listdir("/proc/%d/task" % pid):
         try:
             with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
@@ -32,13 +39,47 @@ def threads(pid):
                 switches = sum(int(n) for n in re.findall(r"ctxt_switches:\s+(\d+)", f.read()))
         except OSError:
             continue
-        entry = by_name[stat[stat.index("(") + 1:stat.rindex(")")]]
-        entry[0] += stat_cpu_seconds(stat)
-        entry[1] += switches
-    return by_name
+        by_tid[tid] = (stat[stat.index("(") + 1:stat.rindex(")")], stat_cpu_seconds(stat), switches)
+    return by_tid
 
 
-def measure(setting, path, seconds, warmup, connections, tmp):
+def process_cpu(pid):
+    """The whole process's CPU seconds: unlike the sum over /proc/<pid>/task, it keeps what exited threads spent."""
+    with open("/proc/%d/stat" % pid) as f:
+        return stat_cpu_seconds(f.read())
+
+
+def per_thread_name(before, after, requests):
+    """thread name -> (CPU µs, context switches) per request, over the threads alive at the end of the run (a
+    thread-pool thread that retired during the run is missing here; the CPU total comes from process_cpu)."""
+    split = collections.defaultdict(lambda: [0.0, 0.0])
+    for tid, (name, cpu, switches) in after.items():
+        _, cpu0, switches0 = before.get(tid, (name, 0.0, 0))
+        split[name][0] += (cpu - cpu0) * 1e6 / requests
+        split[name][1] += (switches - switches0) / requests
+    return split
+
+
+def open_model(target, path, rate, seconds, tmp):
+    """One constant-rate run of the load suite; the same keys as compare.wrk's result. The suite's own warm-up
+    keeps its first second out of the numbers: a fresh .NET client compiles its code and opens its connections
+    then (a p90 of 43 ms in that second against 0.3 ms after it, static file at 3,000/s)."""
+    out = os.path.join(tmp, "loadtest")
+    subprocess.run(["dotnet", LOAD_SUITE_DLL, "--target", target, "--scenario", "ab=dynamic:%s@%s" % (path, rate),
+                    "--warmup", str(OPEN_MODEL_WARMUP_SECONDS), "--duration", str(seconds), "--out", out],
+                   stdout=subprocess.DEVNULL, timeout=seconds + 120)
+    with open(os.path.join(out, "report.json")) as f:
+        scenario = json.load(f)["scenarios"][0]
+    latency = scenario["latencyPercentilesMs"]
+    if scenario["errors"] or scenario["dropped"]:
+        print("  (load suite: %d errors, %d dropped)" % (scenario["errors"], scenario["dropped"]), file=sys.stderr)
+    # The host's CPU is read around the whole run, warm-up included: count the warm-up's requests too (offered
+    # at the same rate; below saturation every one of them is answered).
+    requests = scenario["completed"] + round(rate * OPEN_MODEL_WARMUP_SECONDS)
+    return {"rps": scenario["throughputPerSecond"], "requests": requests, "p50": latency["50"], "p99": latency["99"]}
+
+
+def measure(setting, path, seconds, warmup, connections, rate, tmp):
     assignments = dict(a.split("=", 1) for a in setting.split())
     prelude = assignments.pop("PRELUDE", None)
     saved = dict(os.environ)
@@ -55,13 +96,12 @@ def measure(setting, path, seconds, warmup, connections, tmp):
             wrk("http://127.0.0.1:%d%s" % (PORT["pype"], prelude), PRELUDE_SECONDS, 16)
         wrk(target, warmup, connections)
         host = procs[0].pid
-        before = threads(host)
-        r = wrk(target, seconds, connections)
-        after = threads(host)
+        before, cpu_before = threads(host), process_cpu(host)
+        r = open_model("http://127.0.0.1:%d" % PORT["pype"], path, rate, seconds, tmp) if rate else wrk(target, seconds, connections)
+        after, cpu_after = threads(host), process_cpu(host)
         requests = max(r["requests"], 1)
-        split = {name: ((after[name][0] - before.get(name, [0, 0])[0]) * 1e6 / requests, (after[name][1] - before.get(name, [0, 0])[1]) / requests)
-                 for name in after}
-        return r["rps"], r["p50"], r["p99"], sum(c for c, _ in split.values()), sum(s for _, s in split.values()), split
+        split = per_thread_name(before, after, requests)
+        return r["rps"], r["p50"], r["p99"], (cpu_after - cpu_before) * 1e6 / requests, sum(s for _, s in split.values()), split
     finally:
         stop(procs)
 
@@ -73,6 +113,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=8)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--path", default="/apps/directory/api/ping")
+    parser.add_argument("--rate", type=float, help="requests per second through the load suite instead of wrk -c CONNECTIONS")
     parser.add_argument("settings", nargs="+", help='environment assignments per setting, "" for the defaults')
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="pype-host-ab-")
@@ -80,7 +121,7 @@ def main():
     try:
         for round_ in range(1, args.rounds + 1):
             for setting in args.settings:
-                rps, p50, p99, cpu, switches, split = measure(setting, args.path, args.seconds, args.warmup, args.connections, tmp)
+                rps, p50, p99, cpu, switches, split = measure(setting, args.path, args.seconds, args.warmup, args.connections, args.rate, tmp)
                 results[setting].append((rps, p50, p99, cpu, switches))
                 busiest = ", ".join("%s %.0f µs %.1f sw" % (n, c, s) for n, (c, s) in sorted(split.items(), key=lambda x: -x[1][0])[:3])
                 print("round %d [%s] %7.0f req/s  p50 %6.2f  p99 %6.2f ms  host %6.1f µs/req  %5.1f switches/req  (%s)" % (
@@ -90,8 +131,9 @@ def main():
     print("\n| setting | req/s | p50 ms | p99 ms | host CPU µs/req | context switches/req |\n|---|---:|---:|---:|---:|---:|")
     for setting, runs in results.items():
         print("| %s | %.0f | %.2f | %.2f | %.0f | %.1f |" % (setting or "defaults", *(statistics.median(r[i] for r in runs) for i in range(5))))
-    print("\nMedians of %d rounds, %d s each after %d s of warm-up, wrk -c%d %s." % (
-        args.rounds, args.seconds, args.warmup, args.connections, args.path))
+    load = "the load suite at %g requests/s" % args.rate if args.rate else "wrk -c%d" % args.connections
+    print("\nMedians of %d rounds, %d s each after %d s of warm-up (wrk -c%d), %s %s." % (
+        args.rounds, args.seconds, args.warmup, args.connections, load, args.path))
 
 
 if __name__ == "__main__":
