@@ -132,8 +132,8 @@ def main():
     for setting, runs in results.items():
         print("| %s | %.0f | %.2f | %.2f | %.0f | %.1f |" % (setting or "defaults", *(statistics.median(r[i] for r in runs) for i in range(5))))
     load = "the load suite at %g requests/s" % args.rate if args.rate else "wrk -c%d" % args.connections
-    print("\nMedians of %d rounds, %d s each after %d s of warm-up (wrk -c%d), %s %s." % (
-        args.rounds, args.seconds, args.warmup, args.connections, load, args.path))
+    warmup = "%d s of warm-up (wrk -c%d)" % (args.warmup, args.connections) if args.rate else "%d s of warm-up" % args.warmup
+    print("\nMedians of %d rounds, %d s each after %s, %s %s." % (args.rounds, args.seconds, warmup, load, args.path))
 
 
 if __name__ == "__main__":
