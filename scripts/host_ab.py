@@ -3,7 +3,8 @@
 run, one host at a time, the settings taken in turns for several rounds. Per run: throughput, p50 and p99, the
 host's CPU per request (the whole process) and its context switches per request, split by thread (thread-pool
 workers, socket event thread ...; counted over the threads alive at the end of the run: a retired pool thread's
-switches are missing).
+switches are missing), and for dynamic requests the share that waited in the host's queue for a worker more than
+1 ms and more than 50 ms (from the host's own queue-wait histogram).
 
     python3 scripts/host_ab.py --rounds 5 --path /apps/directory/api/ping -- "" "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0"
 
@@ -17,7 +18,7 @@ instead of wrk's closed loop (the load suite's open-model runner, latency from e
 the host's CPU per request below saturation, where most hosts spend their day (build loadtests first:
 `dotnet build loadtests -c Release`). Run scripts/compare.sh once
 first (it installs wrk and builds the host). Medians at the end: on a shared VM a single run says little."""
-import argparse, collections, json, os, re, shutil, statistics, subprocess, sys, tempfile
+import argparse, collections, json, os, re, shutil, statistics, subprocess, sys, tempfile, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare import PORT, REPO, setups, stat_cpu_seconds, stop, url, wait_http, wrk  # noqa: E402
@@ -60,6 +61,21 @@ def per_thread_name(before, after, requests):
     return split
 
 
+def queue_waits():
+    """le -> requests of the sample app's dispatcher queue-wait histogram, from the host's admin /metrics."""
+    with urllib.request.urlopen("http://127.0.0.1:18190/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return {float(le): float(count) for le, count in re.findall(r'^pype_queue_wait_seconds_bucket\{app="directory",[^}]*le="([^"]+)"\} (\S+)$', text, re.M)}
+
+
+def waited_longer(before, after):
+    """Shares of the run's dynamic requests that waited more than 1 ms and more than 50 ms for a worker."""
+    total = after.get(float("inf"), 0) - before.get(float("inf"), 0)
+    if not total:
+        return None
+    return tuple(1 - (after.get(le, 0) - before.get(le, 0)) / total for le in (0.001, 0.05))
+
+
 def open_model(target, path, rate, seconds, tmp):
     """One constant-rate run of the load suite; the same keys as compare.wrk's result. The suite's own warm-up
     keeps its first second out of the numbers: a fresh .NET client compiles its code and opens its connections
@@ -96,12 +112,13 @@ def measure(setting, path, seconds, warmup, connections, rate, tmp):
             wrk("http://127.0.0.1:%d%s" % (PORT["pype"], prelude), PRELUDE_SECONDS, 16)
         wrk(target, warmup, connections)
         host = procs[0].pid
-        before, cpu_before = threads(host), process_cpu(host)
+        before, cpu_before, waits_before = threads(host), process_cpu(host), queue_waits()
         r = open_model("http://127.0.0.1:%d" % PORT["pype"], path, rate, seconds, tmp) if rate else wrk(target, seconds, connections)
-        after, cpu_after = threads(host), process_cpu(host)
+        after, cpu_after, waits_after = threads(host), process_cpu(host), queue_waits()
         requests = max(r["requests"], 1)
         split = per_thread_name(before, after, requests)
-        return r["rps"], r["p50"], r["p99"], (cpu_after - cpu_before) * 1e6 / requests, sum(s for _, s in split.values()), split
+        return (r["rps"], r["p50"], r["p99"], (cpu_after - cpu_before) * 1e6 / requests, sum(s for _, s in split.values()), split,
+                waited_longer(waits_before, waits_after))
     finally:
         stop(procs)
 
@@ -121,11 +138,12 @@ def main():
     try:
         for round_ in range(1, args.rounds + 1):
             for setting in args.settings:
-                rps, p50, p99, cpu, switches, split = measure(setting, args.path, args.seconds, args.warmup, args.connections, args.rate, tmp)
+                rps, p50, p99, cpu, switches, split, waited = measure(setting, args.path, args.seconds, args.warmup, args.connections, args.rate, tmp)
                 results[setting].append((rps, p50, p99, cpu, switches))
                 busiest = ", ".join("%s %.0f µs %.1f sw" % (n, c, s) for n, (c, s) in sorted(split.items(), key=lambda x: -x[1][0])[:3])
-                print("round %d [%s] %7.0f req/s  p50 %6.2f  p99 %6.2f ms  host %6.1f µs/req  %5.1f switches/req  (%s)" % (
-                    round_, setting or "defaults", rps, p50, p99, cpu, switches, busiest), flush=True)
+                queue = "  queued > 1 ms %.1f %%, > 50 ms %.2f %%" % (100 * waited[0], 100 * waited[1]) if waited else ""
+                print("round %d [%s] %7.0f req/s  p50 %6.2f  p99 %6.2f ms  host %6.1f µs/req  %5.1f switches/req%s  (%s)" % (
+                    round_, setting or "defaults", rps, p50, p99, cpu, switches, queue, busiest), flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("\n| setting | req/s | p50 ms | p99 ms | host CPU µs/req | context switches/req |\n|---|---:|---:|---:|---:|---:|")
