@@ -13,6 +13,7 @@ SAMPLE = os.path.join(REPO, "samples", "directory")
 STATIC_ROOT = os.path.join(SAMPLE, "static")
 HOST_DLL = os.path.join(REPO, "src", "Host", "bin", "Release", "net10.0", "PyPE.Host.dll")
 SHIM = os.path.join(REPO, "src", "Supervisor", "Shim", "pype_worker.py")
+ADMIN_PORT = 18190  # the pype setup's admin listener (/metrics, /status)
 PORT = {"pype": 18100, "gunicorn": 18200, "nginx_gunicorn": 18300, "uwsgi": 18400, "nginx_uwsgi": 18500, "pype_worker": 18600}
 # The proxy hop: each front with the worker server it proxies to, served directly.
 HOPS = [("pype", "pype_worker"), ("nginx_gunicorn", "gunicorn"), ("nginx_uwsgi", "uwsgi")]
@@ -95,7 +96,7 @@ def setups(tmp, workers):
     uwsgi_close = ["--add-header", "Connection: close"]
     return {
         # PYPE_HOST_DLL: another build of the host (scripts/host_ab.py compares two builds with it).
-        "pype": lambda: [start(["dotnet", os.environ.get("PYPE_HOST_DLL") or HOST_DLL, "--urls", "http://127.0.0.1:%d" % PORT["pype"], "--PyPE:Admin:Urls=http://127.0.0.1:18190",
+        "pype": lambda: [start(["dotnet", os.environ.get("PYPE_HOST_DLL") or HOST_DLL, "--urls", "http://127.0.0.1:%d" % PORT["pype"], "--PyPE:Admin:Urls=http://127.0.0.1:%d" % ADMIN_PORT,
                                 "--PyPE:AppsDirectory=" + apps, "--PyPE:Slo:Database=" + os.path.join(tmp, "slo.db"),
                                 "--PyPE:RuntimeDirectory=" + os.path.join(tmp, "run"), "--Serilog:MinimumLevel:Default=Warning"])],
         "nginx_gunicorn": lambda: [start(["gunicorn", "-w", str(workers), "-b", "unix:" + gsock, "site1.wsgi:application"], env=env, cwd=SAMPLE),

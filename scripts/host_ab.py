@@ -21,7 +21,7 @@ first (it installs wrk and builds the host). Medians at the end: on a shared VM 
 import argparse, collections, json, os, re, shutil, statistics, subprocess, sys, tempfile, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import PORT, REPO, setups, stat_cpu_seconds, stop, url, wait_http, wrk  # noqa: E402
+from compare import ADMIN_PORT, PORT, REPO, setups, stat_cpu_seconds, stop, url, wait_http, wrk  # noqa: E402
 
 LOAD_SUITE_DLL = os.path.join(REPO, "loadtests", "bin", "Release", "net10.0", "PyPE.LoadTests.dll")
 
@@ -63,7 +63,7 @@ def per_thread_name(before, after, requests):
 
 def queue_waits():
     """le -> requests of the sample app's dispatcher queue-wait histogram, from the host's admin /metrics."""
-    with urllib.request.urlopen("http://127.0.0.1:18190/metrics", timeout=10) as response:
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % ADMIN_PORT, timeout=10) as response:
         text = response.read().decode()
     return {float(le): float(count) for le, count in re.findall(r'^pype_queue_wait_seconds_bucket\{app="directory",[^}]*le="([^"]+)"\} (\S+)$', text, re.M)}
 
