@@ -32,6 +32,14 @@ public sealed class WorkerForwarderTests
         return context;
     }
 
+    /// <summary>Forwards one request (a GET unless told) and asserts that the hop went through.</summary>
+    private static async Task<DefaultHttpContext> ForwardOkAsync(ScriptedWorker worker, string method = "GET")
+    {
+        var context = Context(method);
+        Assert.Equal(HopError.None, (await WorkerForwarder.ForwardAsync(context, worker.Worker, Timeout)).Error);
+        return context;
+    }
+
     private static string Body(HttpContext context) => Encoding.Latin1.GetString(((MemoryStream)context.Items["sink"]!).ToArray());
 
     private static Func<System.Net.Sockets.Socket, string, Task> Answer(params string[] pieces) => async (socket, _) =>
@@ -80,8 +88,7 @@ public sealed class WorkerForwarderTests
 
         for (var i = 0; i < 3; i++)
         {
-            var context = Context();
-            Assert.Equal(HopError.None, (await WorkerForwarder.ForwardAsync(context, worker.Worker, Timeout)).Error);
+            var context = await ForwardOkAsync(worker);
             Assert.Equal(200, context.Response.StatusCode);
             Assert.Equal("hello world", Body(context));
             Assert.Equal(11, context.Response.ContentLength);
@@ -98,15 +105,13 @@ public sealed class WorkerForwarderTests
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n",
             "5;name=value\r\nhello\r\n", "1", "\r\n \r\n", "6\r\nworld!\r\n0\r\nX-Sum: 1\r\n\r\n"));
 
-        var context = Context();
-        Assert.Equal(HopError.None, (await WorkerForwarder.ForwardAsync(context, worker.Worker, Timeout)).Error);
+        var context = await ForwardOkAsync(worker);
         Assert.Equal("hello world!", Body(context));
         Assert.False(context.Response.Headers.ContainsKey("Transfer-Encoding"));
         Assert.False(context.Response.Headers.ContainsKey("Trailer"));
         Assert.Null(context.Response.ContentLength);
 
-        var again = Context();
-        Assert.Equal(HopError.None, (await WorkerForwarder.ForwardAsync(again, worker.Worker, Timeout)).Error);
+        var again = await ForwardOkAsync(worker);
         Assert.Equal(1, worker.Connections);
     }
 
@@ -117,8 +122,7 @@ public sealed class WorkerForwarderTests
             "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n",
             "HTTP/1.1 201 Made Here\r\nContent-Length: 2\r\n\r\nok"));
 
-        var context = Context();
-        Assert.Equal(HopError.None, (await WorkerForwarder.ForwardAsync(context, worker.Worker, Timeout)).Error);
+        var context = await ForwardOkAsync(worker);
         Assert.Equal(201, context.Response.StatusCode);
         Assert.Equal("Made Here", context.Features.Get<IHttpResponseFeature>()!.ReasonPhrase);
         Assert.False(context.Response.Headers.ContainsKey("Link"));
@@ -136,8 +140,7 @@ public sealed class WorkerForwarderTests
 
         for (var i = 0; i < 2; i++)
         {
-            var context = Context();
-            Assert.Equal(HopError.None, (await WorkerForwarder.ForwardAsync(context, worker.Worker, Timeout)).Error);
+            var context = await ForwardOkAsync(worker);
             Assert.Equal("all of it", Body(context));
         }
 
@@ -154,8 +157,7 @@ public sealed class WorkerForwarderTests
         });
         for (var i = 0; i < 3; i++)
         {
-            var context = Context();
-            Assert.Equal(HopError.None, (await WorkerForwarder.ForwardAsync(context, worker.Worker, Timeout)).Error);
+            var context = await ForwardOkAsync(worker);
             Assert.Equal("x", Body(context));
         }
 
@@ -168,7 +170,7 @@ public sealed class WorkerForwarderTests
         await using var worker = new ScriptedWorker(Answer("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx"));
         for (var i = 0; i < 2; i++)
         {
-            Assert.Equal(HopError.None, (await WorkerForwarder.ForwardAsync(Context(), worker.Worker, Timeout)).Error);
+            await ForwardOkAsync(worker);
         }
 
         Assert.Equal(2, worker.Connections);
@@ -180,8 +182,7 @@ public sealed class WorkerForwarderTests
         await using var worker = new ScriptedWorker(Answer("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n"));
         for (var i = 0; i < 2; i++)
         {
-            var context = Context("HEAD");
-            Assert.Equal(HopError.None, (await WorkerForwarder.ForwardAsync(context, worker.Worker, Timeout)).Error);
+            var context = await ForwardOkAsync(worker, "HEAD");
             Assert.Equal(1234, context.Response.ContentLength);
             Assert.Equal("", Body(context));
         }
