@@ -12,18 +12,21 @@ Each setting is a space-separated list of environment assignments ("" = the defa
 work the same way (PyPE__Key=value). Two assignments are the script's own:
   PYPE_HOST_DLL=<path to another build's PyPE.Host.dll>  compares two builds (e.g. one from
       `git worktree add /tmp/old <commit>` built with `dotnet build src/Host -c Release`);
+  PYPE_LOAD_SUITE_DLL=<path>  (in the script's own environment, not a setting) another build of the load suite;
   PRELUDE=<path>  loads that path for 10 s (wrk -c16) before the warm-up, e.g. the static file before the page.
 --connections 1 measures one request at a time (the latency is the service time). --rate N offers N requests/s
 instead of wrk's closed loop (the load suite's open-model runner, latency from each request's intended start):
-the host's CPU per request below saturation, where most hosts spend their day (build loadtests first:
+the host's CPU per request below saturation, where most hosts spend their day, and the suite's own CPU per request and
+how late it started requests (it shares the cores with the host; build loadtests first:
 `dotnet build loadtests -c Release`). Run scripts/compare.sh once
 first (it installs wrk and builds the host). Medians at the end: on a shared VM a single run says little."""
-import argparse, collections, json, os, re, shutil, statistics, subprocess, sys, tempfile, urllib.request
+import argparse, collections, json, os, re, resource, shutil, statistics, subprocess, sys, tempfile, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare import ADMIN_PORT, PORT, REPO, setups, stat_cpu_seconds, stop, url, wait_http, wrk  # noqa: E402
 
-LOAD_SUITE_DLL = os.path.join(REPO, "loadtests", "bin", "Release", "net10.0", "PyPE.LoadTests.dll")
+# PYPE_LOAD_SUITE_DLL: another build of the load suite (to measure the suite itself).
+LOAD_SUITE_DLL = os.environ.get("PYPE_LOAD_SUITE_DLL") or os.path.join(REPO, "loadtests", "bin", "Release", "net10.0", "PyPE.LoadTests.dll")
 
 PRELUDE_SECONDS = 10
 OPEN_MODEL_WARMUP_SECONDS = 3
@@ -81,9 +84,13 @@ def open_model(target, path, rate, seconds, tmp):
     keeps its first second out of the numbers: a fresh .NET client compiles its code and opens its connections
     then (a p90 of 43 ms in that second against 0.3 ms after it, static file at 3,000/s)."""
     out = os.path.join(tmp, "loadtest")
+    client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(["dotnet", LOAD_SUITE_DLL, "--target", target, "--scenario", "ab=dynamic:%s@%s" % (path, rate),
                     "--warmup", str(OPEN_MODEL_WARMUP_SECONDS), "--duration", str(seconds), "--out", out],
                    stdout=subprocess.DEVNULL, timeout=seconds + 120)
+    # The suite is the only child that ends (and is waited for) in between: the delta is its CPU alone.
+    client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client_cpu = (client_after.ru_utime + client_after.ru_stime) - (client_before.ru_utime + client_before.ru_stime)
     with open(os.path.join(out, "report.json")) as f:
         scenario = json.load(f)["scenarios"][0]
     latency = scenario["latencyPercentilesMs"]
@@ -92,7 +99,8 @@ def open_model(target, path, rate, seconds, tmp):
     # The host's CPU is read around the whole run, warm-up included: count the warm-up's requests too (offered
     # at the same rate; below saturation every one of them is answered).
     requests = scenario["completed"] + round(rate * OPEN_MODEL_WARMUP_SECONDS)
-    return {"rps": scenario["throughputPerSecond"], "requests": requests, "p50": latency["50"], "p99": latency["99"]}
+    return {"rps": scenario["throughputPerSecond"], "requests": requests, "p50": latency["50"], "p99": latency["99"],
+            "client_cpu_us": client_cpu * 1e6 / max(requests, 1), "start_lag_p99": scenario.get("startLagPercentilesMs", {}).get("99", float("nan"))}
 
 
 def measure(setting, path, seconds, warmup, connections, rate, tmp):
@@ -118,7 +126,7 @@ def measure(setting, path, seconds, warmup, connections, rate, tmp):
         requests = max(r["requests"], 1)
         split = per_thread_name(before, after, requests)
         return (r["rps"], r["p50"], r["p99"], (cpu_after - cpu_before) * 1e6 / requests, sum(s for _, s in split.values()), split,
-                waited_longer(waits_before, waits_after))
+                waited_longer(waits_before, waits_after), r.get("client_cpu_us"), r.get("start_lag_p99"))
     finally:
         stop(procs)
 
@@ -138,12 +146,13 @@ def main():
     try:
         for round_ in range(1, args.rounds + 1):
             for setting in args.settings:
-                rps, p50, p99, cpu, switches, split, waited = measure(setting, args.path, args.seconds, args.warmup, args.connections, args.rate, tmp)
+                rps, p50, p99, cpu, switches, split, waited, client_cpu, lag = measure(setting, args.path, args.seconds, args.warmup, args.connections, args.rate, tmp)
                 results[setting].append((rps, p50, p99, cpu, switches))
                 busiest = ", ".join("%s %.0f µs %.1f sw" % (n, c, s) for n, (c, s) in sorted(split.items(), key=lambda x: -x[1][0])[:3])
                 queue = "  queued > 1 ms %.1f %%, > 50 ms %.2f %%" % (100 * waited[0], 100 * waited[1]) if waited else ""
-                print("round %d [%s] %7.0f req/s  p50 %6.2f  p99 %6.2f ms  host %6.1f µs/req  %5.1f switches/req%s  (%s)" % (
-                    round_, setting or "defaults", rps, p50, p99, cpu, switches, queue, busiest), flush=True)
+                client = "  client %.0f µs/req, start lag p99 %.2f ms" % (client_cpu, lag) if client_cpu is not None else ""
+                print("round %d [%s] %7.0f req/s  p50 %6.2f  p99 %6.2f ms  host %6.1f µs/req  %5.1f switches/req%s%s  (%s)" % (
+                    round_, setting or "defaults", rps, p50, p99, cpu, switches, queue, client, busiest), flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("\n| setting | req/s | p50 ms | p99 ms | host CPU µs/req | context switches/req |\n|---|---:|---:|---:|---:|---:|")

@@ -11,6 +11,8 @@ namespace PyPE.LoadTests.Running;
 /// </summary>
 public sealed class OpenModelRunner(HttpClient client, RunSettings settings)
 {
+    private static readonly TimeSpan MaxSleep = TimeSpan.FromMilliseconds(500);
+
     private int _inFlight;
 
     /// <summary>Requests sent and not yet answered.</summary>
@@ -22,6 +24,38 @@ public sealed class OpenModelRunner(HttpClient client, RunSettings settings)
         var stats = scenarios.Select(s => new ScenarioStats(s, settings.Duration)).ToList();
         var pending = new List<Task>();
         var started = Stopwatch.GetTimestamp();
+        // The schedule has a thread of its own: it sleeps between due times instead of queueing timer callbacks
+        // and yielding on the thread pool (millisecond timers; the yielding loop cost a core at 1,000/s).
+        var scheduled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                PreciseSleep.TightenCurrentThread();
+                Schedule(scenarios, stats, started, pending, progress, cancellationToken);
+                scheduled.SetResult();
+            }
+            catch (Exception ex)
+            {
+                scheduled.SetException(ex);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "Load schedule",
+        };
+        thread.Start();
+        await scheduled.Task;
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        pending.RemoveAll(t => t.IsCompleted);
+        await Task.WhenAll(pending).WaitAsync(settings.RequestTimeout + TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+        return [.. stats.Select(s => s.Snapshot(elapsed))];
+    }
+
+    /// <summary>Starts each request at its due time (every one already due when the thread wakes), sleeping in between.</summary>
+    private void Schedule(IReadOnlyList<Scenario> scenarios, List<ScenarioStats> stats, long started, List<Task> pending, IProgress<RunProgress>? progress, CancellationToken cancellationToken)
+    {
         // One schedule per scenario: request n of a scenario is due at shape.DueTime(n, rate, duration).
         var next = scenarios.Select(_ => 0L).ToArray();
         var shape = settings.Shape ?? RateShape.Constant;
@@ -61,13 +95,10 @@ public sealed class OpenModelRunner(HttpClient client, RunSettings settings)
                 break;
             }
 
-            await WaitUntilAsync(started, earliest, cancellationToken);
+            // At most half a second at a time: a cancelled run (and the progress line) does not wait for a slow schedule.
+            var wait = earliest - Stopwatch.GetElapsedTime(started);
+            PreciseSleep.For(wait < MaxSleep ? wait : MaxSleep);
         }
-
-        var elapsed = Stopwatch.GetElapsedTime(started);
-        pending.RemoveAll(t => t.IsCompleted);
-        await Task.WhenAll(pending).WaitAsync(settings.RequestTimeout + TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
-        return [.. stats.Select(s => s.Snapshot(elapsed))];
     }
 
     private void Start(Scenario scenario, ScenarioStats stats, long started, TimeSpan due, List<Task> pending)
@@ -79,7 +110,7 @@ public sealed class OpenModelRunner(HttpClient client, RunSettings settings)
             return;
         }
 
-        stats.RecordScheduled();
+        stats.RecordScheduled(Stopwatch.GetElapsedTime(started) - due);
         pending.Add(SendAsync(scenario, stats, started, due));
         if (pending.Count > 4096)
         {
@@ -108,20 +139,6 @@ public sealed class OpenModelRunner(HttpClient client, RunSettings settings)
 
         var latency = Stopwatch.GetElapsedTime(started) - due;
         stats.RecordCompleted((int)due.TotalSeconds, latency, status);
-    }
-
-    /// <summary>Sleeps until shortly before <paramref name="due"/>, then yields: Task.Delay alone is only millisecond-accurate.</summary>
-    private static async Task WaitUntilAsync(long started, TimeSpan due, CancellationToken cancellationToken)
-    {
-        var wait = due - Stopwatch.GetElapsedTime(started);
-        if (wait > TimeSpan.FromMilliseconds(2))
-        {
-            await Task.Delay(wait - TimeSpan.FromMilliseconds(1), cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
-        }
-        else if (wait > TimeSpan.Zero)
-        {
-            await Task.Yield();
-        }
     }
 }
 

@@ -17,6 +17,7 @@ public sealed class ScenarioStats(Scenario scenario, TimeSpan duration)
 
     private readonly Lock _lock = new();
     private readonly LongHistogram _latency = new(HighestTrackableMicroseconds, 3);
+    private readonly LongHistogram _startLag = new(HighestTrackableMicroseconds, 2);
     private readonly long[] _completedPerSecond = new long[Seconds(duration)];
     private readonly long[] _errorsPerSecond = new long[Seconds(duration)];
     private readonly LongHistogram?[] _perSecond = new LongHistogram?[Seconds(duration)];
@@ -37,11 +38,15 @@ public sealed class ScenarioStats(Scenario scenario, TimeSpan duration)
     /// <summary>Completed without error within <see cref="FastThreshold"/> of the intended start.</summary>
     public long Fast { get; private set; }
 
-    public void RecordScheduled()
+    /// <param name="startLag">How late the client started the request (after its due time): the load generator's own
+    /// error, already inside the latency, which counts from the due time.</param>
+    public void RecordScheduled(TimeSpan startLag)
     {
+        var micros = Math.Clamp((long)(startLag.TotalMilliseconds * 1000), 0, HighestTrackableMicroseconds);
         lock (_lock)
         {
             Scheduled++;
+            _startLag.RecordValue(micros);
         }
     }
 
@@ -113,6 +118,12 @@ public sealed class ScenarioStats(Scenario scenario, TimeSpan duration)
                 percentiles[p] = _latency.TotalCount == 0 ? 0 : _latency.GetValueAtPercentile(p) / 1000.0;
             }
 
+            var startLag = new SortedDictionary<double, double>();
+            foreach (var p in (double[])[50, 99, 100])
+            {
+                startLag[p] = _startLag.TotalCount == 0 ? 0 : _startLag.GetValueAtPercentile(p) / 1000.0;
+            }
+
             return new ScenarioResult(
                 Scenario,
                 Scheduled,
@@ -126,12 +137,15 @@ public sealed class ScenarioStats(Scenario scenario, TimeSpan duration)
                 Curve(),
                 [.. _completedPerSecond],
                 [.. _errorsPerSecond],
-                [.. _perSecond.Select(h => h is null ? 0 : h.GetValueAtPercentile(90) / 1000.0)]);
+                [.. _perSecond.Select(h => h is null ? 0 : h.GetValueAtPercentile(90) / 1000.0)],
+                startLag);
         }
     }
 }
 
-/// <summary>One scenario's results (latencies in milliseconds).</summary>
+/// <summary>One scenario's results (latencies in milliseconds). StartLagPercentilesMs: how late the client itself started
+/// requests after their due times (p50, p99, max) — part of every latency; large values mean the client, not the
+/// server, fell behind.</summary>
 public sealed record ScenarioResult(
     Scenario Scenario,
     long Scheduled,
@@ -145,8 +159,15 @@ public sealed record ScenarioResult(
     IReadOnlyList<PercentilePoint> LatencyCurve,
     long[] CompletedPerSecond,
     long[] ErrorsPerSecond,
-    double[] P90MsPerSecond)
+    double[] P90MsPerSecond,
+    IReadOnlyDictionary<double, double> StartLagPercentilesMs)
 {
+    /// <summary>Above this p99 start lag the reports say the client fell behind (normally 0.1–0.3 ms here).</summary>
+    public const double ClientBehindMs = 1;
+
+    /// <summary>The client started a hundredth of its requests more than <see cref="ClientBehindMs"/> late: it, not only the server, shaped the latencies.</summary>
+    public bool ClientFellBehind => StartLagPercentilesMs.GetValueOrDefault(99) > ClientBehindMs;
+
     /// <summary>Share of scheduled requests answered without error within 2 s (dropped ones count as slow).</summary>
     public double FastShare => Scheduled == 0 ? 1 : (double)Fast / Scheduled;
 }

@@ -43,6 +43,7 @@ public sealed class SloSmokeTests : IDisposable
         Assert.Contains(report.Thresholds, t => t.Id == "static_throughput" && t.Passed == null);
         var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_out, "report.json"))).RootElement;
         Assert.Equal(4, json.GetProperty("thresholds").GetArrayLength());
+        Assert.Equal(JsonValueKind.Object, json.GetProperty("scenarios")[0].GetProperty("startLagPercentilesMs").ValueKind);
         Assert.Contains("# SLO load test: PASSED", await File.ReadAllTextAsync(Path.Combine(_out, "report.md")), StringComparison.Ordinal);
         var html = await File.ReadAllTextAsync(Path.Combine(_out, "report.html"));
         Assert.Contains("aria-label=\"latency by percentile\"", html, StringComparison.Ordinal);

@@ -1,0 +1,21 @@
+using System.Globalization;
+using PyPE.LoadTests.Running;
+
+namespace PyPE.LoadTests.Reporting;
+
+/// <summary>What the reports say when the client itself started requests late: the latencies then measure the client too.</summary>
+public static class ClientLagNote
+{
+    /// <summary>The note, or null when every scenario's requests started on time.</summary>
+    public static string? For(RunReport report)
+    {
+        var behind = report.Scenarios.Where(s => s.ClientFellBehind).ToList();
+        if (behind.Count == 0)
+        {
+            return null;
+        }
+
+        var worst = behind.Max(s => s.StartLagPercentilesMs[99]);
+        return string.Create(CultureInfo.InvariantCulture, $"The client fell behind its schedule (requests started up to {worst:0.##} ms late at p99, against {ScenarioResult.ClientBehindMs:0.#} ms): the latencies include that lag. Run the suite on a machine (or cores) of its own, or at lower rates.");
+    }
+}

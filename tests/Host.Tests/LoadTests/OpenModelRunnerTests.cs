@@ -1,0 +1,68 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using PyPE.LoadTests.Running;
+
+namespace PyPE.Host.Tests.LoadTests;
+
+/// <summary>The runner's schedule against an in-process handler that answers at once and notes when each request was sent.</summary>
+public sealed class OpenModelRunnerTests
+{
+    [Fact(Timeout = 30_000)]
+    public async Task EveryRequestStarts_NoEarlierThanItsDueTime()
+    {
+        var handler = new RecordingHandler();
+        using var client = new HttpClient(handler) { BaseAddress = new Uri("http://load.test") };
+        var runner = new OpenModelRunner(client, new RunSettings(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), 100));
+        var scenario = new Scenario("ping", RequestClass.Dynamic, "/ping", 200);
+
+        var before = Stopwatch.GetTimestamp();
+        var result = (await runner.RunAsync([scenario])).Single();
+
+        Assert.Equal(200, result.Completed);
+        var sent = handler.Sent.Select(t => Stopwatch.GetElapsedTime(before, t)).Order().ToList();
+        Assert.Equal(200, sent.Count);
+        // The run's clock starts after `before`, so a request sent early by more than that sliver shows here.
+        for (var n = 0; n < sent.Count; n++)
+        {
+            var due = RateShape.Constant.DueTime(n, 200, TimeSpan.FromSeconds(1));
+            Assert.True(sent[n] >= due, $"request {n} was sent at {sent[n].TotalMilliseconds:0.###} ms, due at {due.TotalMilliseconds:0.###} ms");
+        }
+
+        var lag = result.StartLagPercentilesMs;
+        Assert.True(lag[50] >= 0 && lag[50] <= lag[99] && lag[99] <= lag[100], $"start lag p50 {lag[50]}, p99 {lag[99]}, max {lag[100]}");
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task ACancelledRun_EndsWithoutWaitingOutItsSchedule()
+    {
+        var handler = new RecordingHandler();
+        using var client = new HttpClient(handler) { BaseAddress = new Uri("http://load.test") };
+        // One request every 2 s for 10 minutes: only cancelling can end this within the test's timeout.
+        var runner = new OpenModelRunner(client, new RunSettings(TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(5), 100));
+        using var cancel = new CancellationTokenSource();
+        var run = runner.RunAsync([new Scenario("slow", RequestClass.Dynamic, "/ping", 0.5)], cancellationToken: cancel.Token);
+
+        await handler.FirstRequest.WaitAsync(TimeSpan.FromSeconds(10));
+        await cancel.CancelAsync();
+        var result = (await run).Single();
+
+        Assert.Equal(1, result.Completed);
+    }
+
+    private sealed class RecordingHandler : HttpMessageHandler
+    {
+        private readonly TaskCompletionSource _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ConcurrentQueue<long> Sent { get; } = new();
+
+        public Task FirstRequest => _first.Task;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Sent.Enqueue(Stopwatch.GetTimestamp());
+            _first.TrySetResult();
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
+        }
+    }
+}
