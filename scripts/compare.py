@@ -6,17 +6,23 @@ measured with wrk in turns (every setup once per round, several rounds), medians
 
 Run through scripts/compare.sh (it installs nginx, gunicorn, uwsgi and wrk). Loopback only; every run is
 bounded by wrk's duration."""
-import argparse, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time, urllib.request
+import argparse, json, os, re, resource, shutil, signal, statistics, subprocess, sys, tempfile, time, urllib.parse, urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAMPLE = os.path.join(REPO, "samples", "directory")
 STATIC_ROOT = os.path.join(SAMPLE, "static")
 HOST_DLL = os.path.join(REPO, "src", "Host", "bin", "Release", "net10.0", "PyPE.Host.dll")
 SHIM = os.path.join(REPO, "src", "Supervisor", "Shim", "pype_worker.py")
+# PYPE_LOAD_SUITE_DLL: another build of the load suite (to measure the suite itself).
+LOAD_SUITE_DLL = os.environ.get("PYPE_LOAD_SUITE_DLL") or os.path.join(REPO, "loadtests", "bin", "Release", "net10.0", "PyPE.LoadTests.dll")
+OPEN_MODEL_WARMUP_SECONDS = 3
 ADMIN_PORT = 18190  # the pype setup's admin listener (/metrics, /status)
 PORT = {"pype": 18100, "gunicorn": 18200, "nginx_gunicorn": 18300, "uwsgi": 18400, "nginx_uwsgi": 18500, "pype_worker": 18600}
 # The proxy hop: each front with the worker server it proxies to, served directly.
 HOPS = [("pype", "pype_worker"), ("nginx_gunicorn", "gunicorn"), ("nginx_uwsgi", "uwsgi")]
+# Below saturation: the rates the fronts are offered through the load suite (every setup here serves more).
+RATES = {"static": 3000, "json": 1000, "page": 300}
+RATE_SETUPS = ("pype", "nginx_gunicorn", "nginx_uwsgi")
 PATHS = {  # scenario -> (path on PyPE.Exec, path elsewhere)
     "static": ("/apps/directory/static/css/site.css", "/static/css/site.css"),
     "json": ("/apps/directory/api/ping", "/api/ping"),
@@ -222,6 +228,33 @@ def wrk(target, seconds, connections, procs=None):
             "front_mib": rss["front"], "worker_mib": rss["worker_max"]}
 
 
+def open_model(target, rate, seconds, tmp, procs=None):
+    """One constant-rate run of the load suite (open model: latency from each request's intended start); keys as
+    wrk's result, plus p99.9, the suite's own CPU per request and how late it started requests (p99). The suite's
+    own warm-up keeps its first seconds out of the latencies: a fresh .NET client compiles its code and opens its
+    connections then. CPU is read around the whole run, so the warm-up's requests are counted too (below
+    saturation every one of them is answered)."""
+    parts = urllib.parse.urlsplit(target)
+    out = os.path.join(tmp, "loadtest")
+    by_role = roles(procs) if procs else {}
+    cpu_before, client_before = cpu_seconds(by_role), resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(["dotnet", LOAD_SUITE_DLL, "--target", "%s://%s" % (parts.scheme, parts.netloc), "--scenario", "run=dynamic:%s@%s" % (parts.path, rate),
+                    "--warmup", str(OPEN_MODEL_WARMUP_SECONDS), "--duration", str(seconds), "--out", out],
+                   stdout=subprocess.DEVNULL, timeout=seconds + 120)
+    # The suite is the only child that ends (and is waited for) in between: the delta is its CPU alone.
+    cpu_after, client_after = cpu_seconds(by_role), resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open(os.path.join(out, "report.json")) as f:
+        scenario = json.load(f)["scenarios"][0]
+    latency = scenario["latencyPercentilesMs"]
+    requests = max(scenario["completed"] + round(rate * OPEN_MODEL_WARMUP_SECONDS), 1)
+    client = (client_after.ru_utime + client_after.ru_stime) - (client_before.ru_utime + client_before.ru_stime)
+    return {"rps": scenario["throughputPerSecond"], "requests": requests, "p50": latency["50"], "p90": latency["90"], "p99": latency["99"],
+            "p999": latency["99.9"], "errors": scenario["errors"], "dropped": scenario["dropped"],
+            "front_us": (cpu_after["front"] - cpu_before["front"]) * 1e6 / requests,
+            "workers_us": (cpu_after["workers"] - cpu_before["workers"]) * 1e6 / requests,
+            "client_us": client * 1e6 / requests, "start_lag_p99": scenario.get("startLagPercentilesMs", {}).get("99", float("nan"))}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
@@ -231,6 +264,7 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--setups", default="pype,nginx_gunicorn,nginx_uwsgi,pype_worker,gunicorn,uwsgi")
     parser.add_argument("--hop-seconds", type=int, default=5, help="one-connection run per setup for the proxy-hop table (0: skip)")
+    parser.add_argument("--rate-seconds", type=int, default=8, help="fixed-rate run per front and request below saturation, through the load suite (0: skip)")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="pype-compare-")
     os.chmod(tmp, 0o755)  # nginx's worker processes (not root) reach the sockets in here
@@ -256,6 +290,12 @@ def main():
                         results.setdefault((setup, scenario), []).append(r)
                         print("round %d %-15s %-6s %9.0f req/s  p50 %7.2f  p90 %7.2f  p99 %7.2f ms  cpu/req front %6.1f workers %6.1f us  non-2xx %d %s" % (
                             round_, setup, scenario, r["rps"], r["p50"], r["p90"], r["p99"], r["front_us"], r["workers_us"], r["non2xx"], r["socket_errors"]), flush=True)
+                    if args.rate_seconds and setup in RATE_SETUPS:
+                        for scenario, rate in RATES.items():
+                            r = open_model(url(setup, scenario), rate, args.rate_seconds, tmp, procs)
+                            results.setdefault((setup, scenario + "@rate"), []).append(r)
+                            print("round %d %-15s %-6s at %d/s  p50 %7.2f  p99 %7.2f  p99.9 %7.2f ms  cpu/req front %6.1f workers %6.1f us  errors %d dropped %d  client start lag p99 %.2f ms" % (
+                                round_, setup, scenario, rate, r["p50"], r["p99"], r["p999"], r["front_us"], r["workers_us"], r["errors"], r["dropped"], r["start_lag_p99"]), flush=True)
                     if args.hop_seconds and any(setup in pair for pair in HOPS):
                         # One connection, one request at a time: the latency is the service time, and a
                         # front's latency minus its worker server's is what the hop costs.
@@ -267,6 +307,9 @@ def main():
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
+    rated = {k: {m: statistics.median(r[m] for r in runs) for m in ("p50", "p90", "p99", "p999", "front_us", "workers_us", "client_us", "start_lag_p99")}
+             | {"lost": sum(r["errors"] + r["dropped"] for r in runs)} for k, runs in results.items() if k[1].endswith("@rate")}
+    results = {k: runs for k, runs in results.items() if not k[1].endswith("@rate")}
     med = {k: {m: statistics.median(r[m] for r in runs) for m in ("rps", "avg", "p50", "p90", "p99", "front_us", "workers_us", "front_mib", "worker_mib")}
            for k, runs in results.items()}
     trouble = {k: "; ".join(sorted({("non-2xx %d" % r["non2xx"] if r["non2xx"] else "") + (" socket errors: " + r["socket_errors"] if r["socket_errors"] else "") for r in runs} - {""})) for k, runs in results.items()}
@@ -289,6 +332,22 @@ def main():
             m = med[(setup, scenario)]
             ratio = med[("pype", scenario)]["rps"] / m["rps"] if ("pype", scenario) in med else float("nan")
             print("| %s | %s | %.0f | %.2f | %.2f | %.2f | %.2f× | %s |" % (scenario, setup, m["rps"], m["p50"], m["p90"], m["p99"], ratio, trouble[(setup, scenario)] or "none"))
+    if rated:
+        print("\nBelow saturation: each front offered a fixed rate through the load suite (open model, latency from each"
+              " request's intended start; %d s after %d s not counted; medians over the rounds):\n" % (args.rate_seconds, OPEN_MODEL_WARMUP_SECONDS))
+        print("| request | rate/s | setup | p50 ms | p90 ms | p99 ms | p99.9 ms | PyPE.Exec p99 / this | front CPU µs/req | workers CPU µs/req | errors + dropped | client start lag p99 ms |")
+        print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for scenario, rate in RATES.items():
+            for setup in chosen:
+                key = (setup, scenario + "@rate")
+                if key in rated:
+                    m = rated[key]
+                    ratio = rated[("pype", key[1])]["p99"] / m["p99"] if ("pype", key[1]) in rated else float("nan")
+                    print("| %s | %d | %s | %.2f | %.2f | %.2f | %.2f | %.2f× | %.0f | %.0f | %d | %.2f |" % (
+                        scenario, rate, setup, m["p50"], m["p90"], m["p99"], m["p999"], ratio, m["front_us"], m["workers_us"], m["lost"], m["start_lag_p99"]))
+        print("\nThe load suite itself: %s µs of CPU per request (medians per request kind, its start-up included)." % ", ".join(
+            "%s %.0f" % (scenario, statistics.median(m["client_us"] for k, m in rated.items() if k[1] == scenario + "@rate"))
+            for scenario in RATES if any(k[1] == scenario + "@rate" for k in rated)))
     print("\nCPU per request and memory (medians; 'front' = the process that takes the client: PyPE.Exec's host or nginx;"
           " 'workers' = all Python-side processes; memory sampled half-way through the run):\n")
     print("| request | setup | front CPU µs/req | workers CPU µs/req | front RSS MiB under load | largest worker RSS MiB |")

@@ -15,4 +15,5 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${sudo_[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 dotnet build src/Host -c Release -v quiet -nologo >/dev/null
+dotnet build loadtests -c Release -v quiet -nologo >/dev/null
 exec python3 scripts/compare.py "$@"

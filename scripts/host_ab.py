@@ -20,16 +20,12 @@ the host's CPU per request below saturation, where most hosts spend their day, a
 how late it started requests (it shares the cores with the host; build loadtests first:
 `dotnet build loadtests -c Release`). Run scripts/compare.sh once
 first (it installs wrk and builds the host). Medians at the end: on a shared VM a single run says little."""
-import argparse, collections, json, os, re, resource, shutil, statistics, subprocess, sys, tempfile, urllib.request
+import argparse, collections, os, re, shutil, statistics, sys, tempfile, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import ADMIN_PORT, PORT, REPO, setups, stat_cpu_seconds, stop, url, wait_http, wrk  # noqa: E402
-
-# PYPE_LOAD_SUITE_DLL: another build of the load suite (to measure the suite itself).
-LOAD_SUITE_DLL = os.environ.get("PYPE_LOAD_SUITE_DLL") or os.path.join(REPO, "loadtests", "bin", "Release", "net10.0", "PyPE.LoadTests.dll")
+from compare import ADMIN_PORT, PORT, open_model, setups, stat_cpu_seconds, stop, url, wait_http, wrk  # noqa: E402
 
 PRELUDE_SECONDS = 10
-OPEN_MODEL_WARMUP_SECONDS = 3
 
 
 def threads(pid):
@@ -79,30 +75,6 @@ def waited_longer(before, after):
     return tuple(1 - (after.get(le, 0) - before.get(le, 0)) / total for le in (0.001, 0.05))
 
 
-def open_model(target, path, rate, seconds, tmp):
-    """One constant-rate run of the load suite; the same keys as compare.wrk's result. The suite's own warm-up
-    keeps its first second out of the numbers: a fresh .NET client compiles its code and opens its connections
-    then (a p90 of 43 ms in that second against 0.3 ms after it, static file at 3,000/s)."""
-    out = os.path.join(tmp, "loadtest")
-    client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(["dotnet", LOAD_SUITE_DLL, "--target", target, "--scenario", "ab=dynamic:%s@%s" % (path, rate),
-                    "--warmup", str(OPEN_MODEL_WARMUP_SECONDS), "--duration", str(seconds), "--out", out],
-                   stdout=subprocess.DEVNULL, timeout=seconds + 120)
-    # The suite is the only child that ends (and is waited for) in between: the delta is its CPU alone.
-    client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    client_cpu = (client_after.ru_utime + client_after.ru_stime) - (client_before.ru_utime + client_before.ru_stime)
-    with open(os.path.join(out, "report.json")) as f:
-        scenario = json.load(f)["scenarios"][0]
-    latency = scenario["latencyPercentilesMs"]
-    if scenario["errors"] or scenario["dropped"]:
-        print("  (load suite: %d errors, %d dropped)" % (scenario["errors"], scenario["dropped"]), file=sys.stderr)
-    # The host's CPU is read around the whole run, warm-up included: count the warm-up's requests too (offered
-    # at the same rate; below saturation every one of them is answered).
-    requests = scenario["completed"] + round(rate * OPEN_MODEL_WARMUP_SECONDS)
-    return {"rps": scenario["throughputPerSecond"], "requests": requests, "p50": latency["50"], "p99": latency["99"],
-            "client_cpu_us": client_cpu * 1e6 / max(requests, 1), "start_lag_p99": scenario.get("startLagPercentilesMs", {}).get("99", float("nan"))}
-
-
 def measure(setting, path, seconds, warmup, connections, rate, tmp):
     assignments = dict(a.split("=", 1) for a in setting.split())
     prelude = assignments.pop("PRELUDE", None)
@@ -121,12 +93,14 @@ def measure(setting, path, seconds, warmup, connections, rate, tmp):
         wrk(target, warmup, connections)
         host = procs[0].pid
         before, cpu_before, waits_before = threads(host), process_cpu(host), queue_waits()
-        r = open_model("http://127.0.0.1:%d" % PORT["pype"], path, rate, seconds, tmp) if rate else wrk(target, seconds, connections)
+        r = open_model(target, rate, seconds, tmp) if rate else wrk(target, seconds, connections)
+        if r.get("errors") or r.get("dropped"):
+            print("  (load suite: %d errors, %d dropped)" % (r["errors"], r["dropped"]), file=sys.stderr)
         after, cpu_after, waits_after = threads(host), process_cpu(host), queue_waits()
         requests = max(r["requests"], 1)
         split = per_thread_name(before, after, requests)
         return (r["rps"], r["p50"], r["p99"], (cpu_after - cpu_before) * 1e6 / requests, sum(s for _, s in split.values()), split,
-                waited_longer(waits_before, waits_after), r.get("client_cpu_us"), r.get("start_lag_p99"))
+                waited_longer(waits_before, waits_after), r.get("client_us"), r.get("start_lag_p99"))
     finally:
         stop(procs)
 
