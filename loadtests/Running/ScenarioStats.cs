@@ -25,7 +25,10 @@ public sealed class ScenarioStats(Scenario scenario, TimeSpan duration)
 
     public Scenario Scenario { get; } = scenario;
 
-    public long Scheduled { get; private set; }
+    private long _scheduled;
+    private long _dropped;
+
+    public long Scheduled => Interlocked.Read(ref _scheduled);
 
     public long Completed { get; private set; }
 
@@ -33,30 +36,28 @@ public sealed class ScenarioStats(Scenario scenario, TimeSpan duration)
     public long Errors { get; private set; }
 
     /// <summary>Requests that could not start: the client's in-flight cap was reached (the server fell behind).</summary>
-    public long Dropped { get; private set; }
+    public long Dropped => Interlocked.Read(ref _dropped);
 
     /// <summary>Completed without error within <see cref="FastThreshold"/> of the intended start.</summary>
     public long Fast { get; private set; }
 
+    /// <summary>
+    /// Called by the schedule's thread only, and without the lock: the schedule never waits for a completion
+    /// thread that holds the lock and has lost its core.
+    /// </summary>
     /// <param name="startLag">How late the client started the request (after its due time): the load generator's own
     /// error, already inside the latency, which counts from the due time.</param>
     public void RecordScheduled(TimeSpan startLag)
     {
-        var micros = Math.Clamp((long)(startLag.TotalMilliseconds * 1000), 0, HighestTrackableMicroseconds);
-        lock (_lock)
-        {
-            Scheduled++;
-            _startLag.RecordValue(micros);
-        }
+        Interlocked.Increment(ref _scheduled);
+        _startLag.RecordValue(Math.Clamp((long)(startLag.TotalMilliseconds * 1000), 0, HighestTrackableMicroseconds));
     }
 
+    /// <summary>Called by the schedule's thread only (see <see cref="RecordScheduled"/>).</summary>
     public void RecordDropped()
     {
-        lock (_lock)
-        {
-            Scheduled++;
-            Dropped++;
-        }
+        Interlocked.Increment(ref _scheduled);
+        Interlocked.Increment(ref _dropped);
     }
 
     /// <param name="second">Seconds since the run started when the request was due.</param>
