@@ -15,7 +15,7 @@ public static class ClientLagNote
             return null;
         }
 
-        var worst = behind.Max(s => s.StartLagPercentilesMs[99]);
-        return string.Create(CultureInfo.InvariantCulture, $"The client fell behind its schedule (requests started up to {worst:0.##} ms late at p99, against {ScenarioResult.ClientBehindMs:0.#} ms): the latencies include that lag. Run the suite on a machine (or cores) of its own, or at lower rates.");
+        var worst = behind.MaxBy(s => s.StartLagPercentilesMs[99])!;
+        return string.Create(CultureInfo.InvariantCulture, $"The client fell behind its schedule ({worst.Scenario.Name}: requests started up to {worst.StartLagPercentilesMs[99]:0.##} ms late at p99, beside a p99 latency of {worst.LatencyPercentilesMs[99]:0.##} ms): the latencies include that lag. Run the suite on a machine (or cores) of its own, or at lower rates.");
     }
 }

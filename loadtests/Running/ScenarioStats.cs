@@ -163,11 +163,18 @@ public sealed record ScenarioResult(
     double[] P90MsPerSecond,
     IReadOnlyDictionary<double, double> StartLagPercentilesMs)
 {
-    /// <summary>Above this p99 start lag the reports say the client fell behind (normally 0.1–0.3 ms here).</summary>
+    /// <summary>Below this p99 start lag the client kept to its schedule, whatever the latencies (normally 0.1–0.5 ms here).</summary>
     public const double ClientBehindMs = 1;
 
-    /// <summary>The client started a hundredth of its requests more than <see cref="ClientBehindMs"/> late: it, not only the server, shaped the latencies.</summary>
-    public bool ClientFellBehind => StartLagPercentilesMs.GetValueOrDefault(99) > ClientBehindMs;
+    /// <summary>Above this share of the p99 latency, the p99 start lag shaped the latencies measured.</summary>
+    public const double ClientBehindShareOfP99 = 0.1;
+
+    /// <summary>
+    /// The client started a hundredth of its requests late by more than <see cref="ClientBehindMs"/> and more than a
+    /// tenth of the p99 latency: it, not only the server, shaped the latencies (a 3 ms lag matters beside a 5 ms p99,
+    /// not beside a 2 s one).
+    /// </summary>
+    public bool ClientFellBehind => StartLagPercentilesMs.GetValueOrDefault(99) > Math.Max(ClientBehindMs, ClientBehindShareOfP99 * LatencyPercentilesMs.GetValueOrDefault(99));
 
     /// <summary>Share of scheduled requests answered without error within 2 s (dropped ones count as slow).</summary>
     public double FastShare => Scheduled == 0 ? 1 : (double)Fast / Scheduled;
