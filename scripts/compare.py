@@ -238,12 +238,16 @@ def open_model(target, rate, seconds, tmp, procs=None):
     out = os.path.join(tmp, "loadtest")
     by_role = roles(procs) if procs else {}
     cpu_before, client_before = cpu_seconds(by_role), resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(["dotnet", LOAD_SUITE_DLL, "--target", "%s://%s" % (parts.scheme, parts.netloc), "--scenario", "run=dynamic:%s@%s" % (parts.path, rate),
-                    "--warmup", str(OPEN_MODEL_WARMUP_SECONDS), "--duration", str(seconds), "--out", out],
-                   stdout=subprocess.DEVNULL, timeout=seconds + 120)
+    shutil.rmtree(out, ignore_errors=True)  # never read an earlier run's report
+    run = subprocess.run(["dotnet", LOAD_SUITE_DLL, "--target", "%s://%s" % (parts.scheme, parts.netloc), "--scenario", "run=dynamic:%s@%s" % (parts.path, rate),
+                          "--warmup", str(OPEN_MODEL_WARMUP_SECONDS), "--duration", str(seconds), "--out", out],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=seconds + 120)
+    report = os.path.join(out, "report.json")
+    if run.returncode not in (0, 1) or not os.path.exists(report):  # 1 with a report: a threshold failed
+        raise RuntimeError("the load suite failed (exit %d) against %s: %s" % (run.returncode, target, run.stderr.strip()[-2000:]))
     # The suite is the only child that ends (and is waited for) in between: the delta is its CPU alone.
     cpu_after, client_after = cpu_seconds(by_role), resource.getrusage(resource.RUSAGE_CHILDREN)
-    with open(os.path.join(out, "report.json")) as f:
+    with open(report) as f:
         scenario = json.load(f)["scenarios"][0]
     latency = scenario["latencyPercentilesMs"]
     requests = max(scenario["completed"] + round(rate * OPEN_MODEL_WARMUP_SECONDS), 1)
@@ -342,7 +346,7 @@ def main():
                 key = (setup, scenario + "@rate")
                 if key in rated:
                     m = rated[key]
-                    ratio = rated[("pype", key[1])]["p99"] / m["p99"] if ("pype", key[1]) in rated else float("nan")
+                    ratio = rated[("pype", key[1])]["p99"] / m["p99"] if ("pype", key[1]) in rated and m["p99"] else float("nan")
                     print("| %s | %d | %s | %.2f | %.2f | %.2f | %.2f | %.2f× | %.0f | %.0f | %d | %.2f |" % (
                         scenario, rate, setup, m["p50"], m["p90"], m["p99"], m["p999"], ratio, m["front_us"], m["workers_us"], m["lost"], m["start_lag_p99"]))
         print("\nThe load suite itself: %s µs of CPU per request (medians per request kind, its start-up included)." % ", ".join(

@@ -10,6 +10,10 @@ namespace PyPE.LoadTests.Running;
 /// </summary>
 internal static partial class PreciseSleep
 {
+    private const int EIntr = 4;
+
+    private static volatile bool s_nanoSleepFailed;
+
     public static void For(TimeSpan wait)
     {
         if (wait <= TimeSpan.Zero)
@@ -17,11 +21,17 @@ internal static partial class PreciseSleep
             return;
         }
 
-        if (OperatingSystem.IsLinux())
+        if (OperatingSystem.IsLinux() && !s_nanoSleepFailed)
         {
             var request = new Timespec { Seconds = (nint)(wait.Ticks / TimeSpan.TicksPerSecond), Nanoseconds = (nint)(wait.Ticks % TimeSpan.TicksPerSecond * 100) };
-            // An interrupted sleep (EINTR) returns early: the caller looks at the clock again either way.
-            _ = NanoSleep(request, 0);
+            // An interrupted sleep (EINTR) returns early: the caller looks at the clock again either way. Any other
+            // failure (a sandbox that refuses the call) would return at once every time and turn the schedule into a
+            // busy loop: fall back to millisecond sleeps for good.
+            if (NanoSleep(request, 0) != 0 && Marshal.GetLastSystemError() != EIntr)
+            {
+                s_nanoSleepFailed = true;
+            }
+
             return;
         }
 

@@ -42,7 +42,7 @@ public sealed class ScenarioStats(Scenario scenario, TimeSpan duration)
     public long Fast { get; private set; }
 
     /// <summary>
-    /// Called by the schedule's thread only, and without the lock: the schedule never waits for a completion
+    /// Called by the schedule's thread only, and without the lock: counting a start never waits for a completion
     /// thread that holds the lock and has lost its core.
     /// </summary>
     /// <param name="startLag">How late the client started the request (after its due time): the load generator's own
