@@ -277,6 +277,7 @@ def main():
     chosen = args.setups.split(",")
     factories = setups(tmp, args.workers)
     results = {}  # (setup, scenario) -> [runs]
+    rated_runs = {}  # (setup, scenario) -> [fixed-rate runs]
     idle = {}  # setup -> [memory right after start, per round]
     try:
         for round_ in range(1, args.rounds + 1):
@@ -297,7 +298,7 @@ def main():
                     if args.rate_seconds and setup in RATE_SETUPS:
                         for scenario, rate in RATES.items():
                             r = open_model(url(setup, scenario), rate, args.rate_seconds, tmp, procs)
-                            results.setdefault((setup, scenario + "@rate"), []).append(r)
+                            rated_runs.setdefault((setup, scenario), []).append(r)
                             print("round %d %-15s %-6s at %d/s  p50 %7.2f  p99 %7.2f  p99.9 %7.2f ms  cpu/req front %6.1f workers %6.1f us  errors %d dropped %d  client start lag p99 %.2f ms" % (
                                 round_, setup, scenario, rate, r["p50"], r["p99"], r["p999"], r["front_us"], r["workers_us"], r["errors"], r["dropped"], r["start_lag_p99"]), flush=True)
                     if args.hop_seconds and any(setup in pair for pair in HOPS):
@@ -312,8 +313,7 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
 
     rated = {k: {m: statistics.median(r[m] for r in runs) for m in ("p50", "p90", "p99", "p999", "front_us", "workers_us", "client_us", "start_lag_p99")}
-             | {"lost": sum(r["errors"] + r["dropped"] for r in runs)} for k, runs in results.items() if k[1].endswith("@rate")}
-    results = {k: runs for k, runs in results.items() if not k[1].endswith("@rate")}
+             | {"lost": sum(r["errors"] + r["dropped"] for r in runs)} for k, runs in rated_runs.items()}
     med = {k: {m: statistics.median(r[m] for r in runs) for m in ("rps", "avg", "p50", "p90", "p99", "front_us", "workers_us", "front_mib", "worker_mib")}
            for k, runs in results.items()}
     trouble = {k: "; ".join(sorted({("non-2xx %d" % r["non2xx"] if r["non2xx"] else "") + (" socket errors: " + r["socket_errors"] if r["socket_errors"] else "") for r in runs} - {""})) for k, runs in results.items()}
@@ -343,15 +343,14 @@ def main():
         print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for scenario, rate in RATES.items():
             for setup in chosen:
-                key = (setup, scenario + "@rate")
-                if key in rated:
-                    m = rated[key]
-                    ratio = rated[("pype", key[1])]["p99"] / m["p99"] if ("pype", key[1]) in rated and m["p99"] else float("nan")
+                if (setup, scenario) in rated:
+                    m = rated[(setup, scenario)]
+                    ratio = rated[("pype", scenario)]["p99"] / m["p99"] if ("pype", scenario) in rated and m["p99"] else float("nan")
                     print("| %s | %d | %s | %.2f | %.2f | %.2f | %.2f | %.2f× | %.0f | %.0f | %d | %.2f |" % (
                         scenario, rate, setup, m["p50"], m["p90"], m["p99"], m["p999"], ratio, m["front_us"], m["workers_us"], m["lost"], m["start_lag_p99"]))
         print("\nThe load suite itself: %s µs of CPU per request (medians per request kind, its start-up included)." % ", ".join(
-            "%s %.0f" % (scenario, statistics.median(m["client_us"] for k, m in rated.items() if k[1] == scenario + "@rate"))
-            for scenario in RATES if any(k[1] == scenario + "@rate" for k in rated)))
+            "%s %.0f" % (scenario, statistics.median(m["client_us"] for (_, kind), m in rated.items() if kind == scenario))
+            for scenario in RATES if any(kind == scenario for _, kind in rated)))
     print("\nCPU per request and memory (medians; 'front' = the process that takes the client: PyPE.Exec's host or nginx;"
           " 'workers' = all Python-side processes; memory sampled half-way through the run):\n")
     print("| request | setup | front CPU µs/req | workers CPU µs/req | front RSS MiB under load | largest worker RSS MiB |")

@@ -43,15 +43,10 @@ def threads(pid):
     return by_tid
 
 
-def process_cpu(pid):
-    """The whole process's CPU seconds: unlike the sum over /proc/<pid>/task, it keeps what exited threads spent."""
-    with open("/proc/%d/stat" % pid) as f:
-        return stat_cpu_seconds(f.read())
-
-
 def per_thread_name(before, after, requests):
     """thread name -> (CPU µs, context switches) per request, over the threads alive at the end of the run (a
-    thread-pool thread that retired during the run is missing here; the CPU total comes from process_cpu)."""
+    thread-pool thread that retired during the run is missing here; the CPU total is compare.py's front CPU, read
+    from the process's own counter)."""
     split = collections.defaultdict(lambda: [0.0, 0.0])
     for tid, (name, cpu, switches) in after.items():
         _, cpu0, switches0 = before.get(tid, (name, 0.0, 0))
@@ -92,14 +87,14 @@ def measure(setting, path, seconds, warmup, connections, rate, tmp):
             wrk("http://127.0.0.1:%d%s" % (PORT["pype"], prelude), PRELUDE_SECONDS, 16)
         wrk(target, warmup, connections)
         host = procs[0].pid
-        before, cpu_before, waits_before = threads(host), process_cpu(host), queue_waits()
-        r = open_model(target, rate, seconds, tmp) if rate else wrk(target, seconds, connections)
+        before, waits_before = threads(host), queue_waits()
+        # With procs, both measure the host's CPU per request (the 'front' role) from its process counter.
+        r = open_model(target, rate, seconds, tmp, procs) if rate else wrk(target, seconds, connections, procs)
         if r.get("errors") or r.get("dropped"):
             print("  (load suite: %d errors, %d dropped)" % (r["errors"], r["dropped"]), file=sys.stderr)
-        after, cpu_after, waits_after = threads(host), process_cpu(host), queue_waits()
-        requests = max(r["requests"], 1)
-        split = per_thread_name(before, after, requests)
-        return (r["rps"], r["p50"], r["p99"], (cpu_after - cpu_before) * 1e6 / requests, sum(s for _, s in split.values()), split,
+        after, waits_after = threads(host), queue_waits()
+        split = per_thread_name(before, after, max(r["requests"], 1))
+        return (r["rps"], r["p50"], r["p99"], r["front_us"], sum(s for _, s in split.values()), split,
                 waited_longer(waits_before, waits_after), r.get("client_us"), r.get("start_lag_p99"))
     finally:
         stop(procs)
