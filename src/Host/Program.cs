@@ -2,6 +2,9 @@ using Microsoft.Extensions.Options;
 using PyPE.Host.Cli;
 using PyPE.Host.Hosting;
 
+// Before any socket exists: the runtime reads this choice once.
+InlineSocketIo.ChooseDefault();
+
 // `PyPE.Host status [--admin URL]`: the terminal view of a running host.
 if (args.Length > 0 && args[0] == StatusCommand.Name)
 {

@@ -5,6 +5,8 @@ internal static class PublicListenerExtensions
 {
     public static WebApplicationBuilder AddPublicListener(this WebApplicationBuilder builder)
     {
+        // With inline completions, Kestrel continues on the event thread too: both halves are needed for the gain.
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = InlineSocketIo.Enabled);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

@@ -7,9 +7,15 @@ internal static class LoggingExtensions
 {
     private const string ConsoleTemplate = "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {Message:lj}{NewLine}{Exception}";
 
+    /// <summary>Events held for the console writer; beyond this, new events are dropped rather than waited for.</summary>
+    private const int ConsoleBufferEvents = 10_000;
+
     /// <summary>
     /// Serilog for the host, configured from the <c>Serilog</c> section; a console sink unless that section
     /// names its own sinks. Per host instance (no static <c>Log.Logger</c>), so tests can run several hosts.
+    /// The console is written from a background thread: requests are served on the socket event threads
+    /// (<see cref="Hosting.InlineSocketIo"/>), and a write to a full stdout pipe (a stalled journald, a paused
+    /// terminal) there would stall every connection on that thread. When the buffer is full, events are dropped.
     /// </summary>
     public static WebApplicationBuilder AddPyPELogging(this WebApplicationBuilder builder)
     {
@@ -19,7 +25,10 @@ internal static class LoggingExtensions
             logger.ReadFrom.Configuration(configuration).Enrich.FromLogContext();
             if (!configuration.GetSection("Serilog:WriteTo").Exists())
             {
-                logger.WriteTo.Console(outputTemplate: ConsoleTemplate, formatProvider: CultureInfo.InvariantCulture);
+                logger.WriteTo.Async(
+                    sink => sink.Console(outputTemplate: ConsoleTemplate, formatProvider: CultureInfo.InvariantCulture),
+                    bufferSize: ConsoleBufferEvents,
+                    blockWhenFull: false);
             }
         });
         return builder;

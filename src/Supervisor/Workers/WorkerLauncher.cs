@@ -20,6 +20,8 @@ public sealed partial class WorkerLauncher(WorkerNotifyListener notify, WorkerLa
     [
         "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONINSPECT", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID",
         "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "ASPNETCORE_URLS", "DOTNET_STARTUP_HOOKS",
+        // The host's own socket mode (PyPE.Host sets it for itself): not the app's business.
+        "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS",
     ];
 
     public async Task<WorkerStartResult> StartAsync(Worker worker, AppDefinition app, RuntimeDefinition runtime, CancellationToken cancellationToken)

@@ -64,6 +64,8 @@ internal sealed partial class HostProcess : IAsyncDisposable
             RedirectStandardError = true,
             RedirectStandardInput = true,
         };
+        // As an operator starts it: the test run's own socket setting (test.runsettings) is not passed on.
+        start.Environment.Remove("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS");
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;

@@ -1,0 +1,60 @@
+using System.Reflection;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using PyPE.Host.Hosting;
+using PyPE.Host.Tests.Infrastructure;
+
+namespace PyPE.Host.Tests.Hosting;
+
+/// <summary>
+/// Socket I/O inline on the event threads: the host switches it on for itself, an operator's setting wins, the
+/// workers do not inherit it, and the functional tests run the host that way.
+/// </summary>
+public sealed class InlineSocketIoTests
+{
+    private const string EventThreadName = ".NET Sockets";
+
+    [Fact]
+    public void Choose_IsOnByDefault_AndKeepsAnOperatorsValue()
+    {
+        Assert.Equal("1", InlineSocketIo.Choose(null));
+        Assert.Equal("0", InlineSocketIo.Choose("0"));
+        Assert.Equal("1", InlineSocketIo.Choose("1"));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task TheTests_RunTheHostWithBothHalvesInline()
+    {
+        // The runtime's own switch, as it read it for this process (test.runsettings sets it before any socket).
+        var engine = typeof(System.Net.Sockets.Socket).Assembly.GetType("System.Net.Sockets.SocketAsyncEngine", throwOnError: true)!;
+        var inlineCompletions = engine.GetField("InlineSocketCompletionsEnabled", BindingFlags.Static | BindingFlags.NonPublic)!;
+        Assert.True((bool)inlineCompletions.GetValue(null)!, "socket completions run inline in the test process");
+
+        await using var app = PyPEApplication.Build(["--urls", "http://127.0.0.1:0"]);
+        Assert.True(app.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value.UnsafePreferInlineScheduling);
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task HostProcess_SwitchesItOnForItself_AndWorkersDoNotInheritIt()
+    {
+        await using var host = await HostProcess.StartAsync("inline");
+
+        // The runtime makes one event thread per core with inline completions, one for up to 30 cores without.
+        Assert.Equal(Environment.ProcessorCount, EventThreads(host.Process.Id));
+        var workers = WorkerProcesses.Under(host.RuntimeDirectory);
+        Assert.NotEmpty(workers);
+        Assert.All(workers, pid => Assert.DoesNotContain(InlineSocketIo.Variable + "=", File.ReadAllText($"/proc/{pid}/environ"), StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task HostProcess_KeepsAnOperatorsOff()
+    {
+        await using var host = await HostProcess.StartAsync("notinline", new Dictionary<string, string> { [InlineSocketIo.Variable] = "0" });
+
+        Assert.Equal(1, EventThreads(host.Process.Id));
+    }
+
+    private static int EventThreads(int pid) =>
+        Directory.GetDirectories($"/proc/{pid}/task").Count(task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd() == EventThreadName);
+}
