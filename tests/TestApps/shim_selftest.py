@@ -393,7 +393,7 @@ class Suite(object):
     ORDER = ["ready", "socket_mode", "tcp_mode", "keepalive", "two_connections", "pipelining", "content_length_body",
              "chunked_body", "expect_continue", "large_body", "garbage", "limits", "smuggling", "reset", "half_close",
              "exception", "exc_info", "write", "stream", "stream_disconnect", "file", "head", "no_body_status",
-             "headers", "http10", "connection_close", "environ", "script_name", "forwarded", "underscore_header",
+             "headers", "http10", "connection_close", "environ", "gc_freeze", "script_name", "forwarded", "underscore_header",
              "duplicate_headers", "crash_on_start", "bad_callable", "no_notify_socket", "sigterm",
              "sigterm_ignored_by_app", "sigusr1", "stdin_eof", "crash_mid_request", "threads"]
 
@@ -844,6 +844,14 @@ class Suite(object):
         # absolute-form target
         j = one(self.main, "http://other.test/echo?x=1").json()
         check(j["PATH_INFO"] == "/echo" and j["QUERY_STRING"] == "x=1", "absolute-form: %r" % j["PATH_INFO"])
+
+    def check_gc_freeze(self):
+        # The app's import-time objects are frozen out of full collections (Python 3.7+ has gc.freeze).
+        j = one(self.main, "/echo").json()
+        if tuple(int(n) for n in j["python"].split(".")[:2]) >= (3, 7):
+            check(j["gc_frozen"] and j["gc_frozen"] > 1000, "objects frozen after the app loaded: %r" % j["gc_frozen"])
+        else:
+            check(j["gc_frozen"] is None, "no gc.freeze on %s: %r" % (j["python"], j["gc_frozen"]))
 
     def check_script_name(self):
         w = self.spawn({"PYPE_SCRIPT_NAME": "/apps/x"})

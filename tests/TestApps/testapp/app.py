@@ -30,6 +30,7 @@ Paths (matched against PATH_INFO, i.e. below SCRIPT_NAME):
 The deterministic body of /file and /stream: byte i is (i * 31 + 7) % 251 (see pattern()).
 """
 
+import gc
 import hashlib
 import json
 import os
@@ -130,6 +131,7 @@ def echo(environ, start_response):
         "wsgi.version": list(environ.get("wsgi.version", ())),
         "has_file_wrapper": "wsgi.file_wrapper" in environ,
         "python": sys.version.split()[0],
+        "gc_frozen": gc.get_freeze_count() if hasattr(gc, "get_freeze_count") else None,
     })
     return _json(start_response, out)
 
