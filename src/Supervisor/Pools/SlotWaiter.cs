@@ -3,7 +3,9 @@ namespace PyPE.Supervisor.Pools;
 /// <summary>One request waiting in a <see cref="WorkerDispatcher"/> queue.</summary>
 internal sealed class SlotWaiter(WorkerDispatcher owner)
 {
-    private readonly TaskCompletionSource<AcquireResult> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Continuations run where the result is set: Complete hands it to the thread pool, CompleteInline runs the
+    // waiting request on the caller's thread.
+    private readonly TaskCompletionSource<AcquireResult> _result = new();
     private int _claimed;
 
     /// <summary>The first of (a slot, a timeout, the client leaving) to claim the waiter decides its outcome.</summary>
@@ -11,7 +13,12 @@ internal sealed class SlotWaiter(WorkerDispatcher owner)
 
     public bool IsClaimed => Volatile.Read(ref _claimed) == 1;
 
-    public void Complete(AcquireResult result) => _result.TrySetResult(result);
+    /// <summary>Sets the outcome from the thread pool: the waiting request does not run on the caller's thread.</summary>
+    public void Complete(AcquireResult result) =>
+        ThreadPool.UnsafeQueueUserWorkItem(static state => state.Waiter._result.TrySetResult(state.Result), (Waiter: this, Result: result), preferLocal: false);
+
+    /// <summary>Sets the outcome and runs the waiting request on this thread until it next waits.</summary>
+    public void CompleteInline(AcquireResult result) => _result.TrySetResult(result);
 
     public async Task<AcquireResult> WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken requestAborted)
     {
@@ -24,7 +31,7 @@ internal sealed class SlotWaiter(WorkerDispatcher owner)
     {
         if (owner.TryAbandon(this))
         {
-            _result.TrySetResult(AcquireResult.Fail(reason));
+            Complete(AcquireResult.Fail(reason));
         }
     }
 }

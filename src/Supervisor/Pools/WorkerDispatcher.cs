@@ -47,6 +47,10 @@ public sealed class WorkerDispatcher
     /// <summary>Workers currently routable.</summary>
     public IReadOnlyList<Worker> Routable => Volatile.Read(ref _routable);
 
+    /// <summary>Set while this thread runs a request a freed slot was handed to (see <see cref="Release"/>).</summary>
+    [ThreadStatic]
+    private static bool t_handingOff;
+
     /// <summary>Takes a slot on the least busy worker, waiting in the queue when none is free.</summary>
     public ValueTask<AcquireResult> AcquireAsync(CancellationToken requestAborted)
     {
@@ -84,10 +88,17 @@ public sealed class WorkerDispatcher
             : new(waiter!.WaitAsync(QueueTimeout, _time, requestAborted));
     }
 
-    /// <summary>Returns the slot taken by a successful <see cref="AcquireAsync"/>.</summary>
+    /// <summary>
+    /// Returns the slot taken by a successful <see cref="AcquireAsync"/>. A request waiting for it runs on this
+    /// thread (after the lock is released) until it next waits — for its worker's answer — instead of being
+    /// handed to the thread pool: at saturation, when every request queues, that hand-off was a thread woken per
+    /// request (BENCHMARKS.md, "The freed slot handed over on the releasing thread"). Only one level deep: a
+    /// release made by the request it runs hands its slot to the thread pool.
+    /// </summary>
     public void Release(Worker worker)
     {
         var recycle = false;
+        SlotWaiter? handOff = null;
         lock (_lock)
         {
             worker.InFlight--;
@@ -104,12 +115,32 @@ public sealed class WorkerDispatcher
                 while (worker.InFlight < worker.Capacity && TryDequeueWaiter() is { } next)
                 {
                     worker.InFlight++;
-                    next.Complete(new AcquireResult(worker, AcquireFailure.None));
+                    if (handOff is null && !t_handingOff)
+                    {
+                        handOff = next;
+                    }
+                    else
+                    {
+                        next.Complete(new AcquireResult(worker, AcquireFailure.None));
+                    }
                 }
             }
             else if (worker.InFlight == 0)
             {
                 worker.Drained.TrySetResult();
+            }
+        }
+
+        if (handOff is not null)
+        {
+            t_handingOff = true;
+            try
+            {
+                handOff.CompleteInline(new AcquireResult(worker, AcquireFailure.None));
+            }
+            finally
+            {
+                t_handingOff = false;
             }
         }
 

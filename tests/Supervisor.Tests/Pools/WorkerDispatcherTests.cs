@@ -120,6 +120,82 @@ public sealed class WorkerDispatcherTests
     }
 
     [Fact(Timeout = 10_000)]
+    public async Task Release_RunsTheFirstWaiterOnTheReleasingThread_BeforeItReturns()
+    {
+        var dispatcher = Dispatcher();
+        var worker = ReadyWorker("shop-1");
+        dispatcher.Add(worker);
+        await TakeFreeSlotAsync(dispatcher);
+        // Queued and released on pool threads: no synchronization context to post the continuation to (as in Kestrel).
+        Task<int>? waiting = null;
+        await Task.Run(() => { waiting = ThreadAfterSlotAsync(dispatcher); });
+        Assert.False(waiting!.IsCompleted);
+
+        var (releasingThread, doneWhenReleaseReturned) = await Task.Run(() =>
+        {
+            dispatcher.Release(worker);
+            return (Environment.CurrentManagedThreadId, waiting.IsCompleted);
+        });
+
+        Assert.True(doneWhenReleaseReturned, "the waiting request ran inside Release");
+        Assert.Equal(releasingThread, await waiting);
+        Assert.Equal(1, worker.InFlight);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task Release_MadeByAHandedOverRequest_GoesThroughTheThreadPool()
+    {
+        var dispatcher = Dispatcher();
+        var first = ReadyWorker("shop-1");
+        var second = ReadyWorker("shop-2");
+        dispatcher.Add(first);
+        dispatcher.Add(second);
+        await TakeFreeSlotAsync(dispatcher);
+        await TakeFreeSlotAsync(dispatcher);
+        using var insideNestedRelease = new ThreadLocal<bool>();
+        Task? outer = null;
+        Task<bool>? inner = null;
+        await Task.Run(() =>
+        {
+            // The first waiter, once it has a slot, frees the other worker's slot itself (a request ending).
+            outer = ReleaseAfterSlotAsync(dispatcher, second, insideNestedRelease);
+            inner = NestedAfterSlotAsync(dispatcher, insideNestedRelease);
+        });
+
+        await Task.Run(() => dispatcher.Release(first));
+        await outer!.WaitAsync(Patience);
+
+        Assert.False(await inner!.WaitAsync(Patience), "the second hand-off did not run inside the first");
+        Assert.Equal(0, dispatcher.QueueLength);
+    }
+
+    private static async Task<int> ThreadAfterSlotAsync(WorkerDispatcher dispatcher)
+    {
+        await dispatcher.AcquireAsync(CancellationToken.None);
+        return Environment.CurrentManagedThreadId;
+    }
+
+    private static async Task ReleaseAfterSlotAsync(WorkerDispatcher dispatcher, Worker other, ThreadLocal<bool> insideNestedRelease)
+    {
+        await dispatcher.AcquireAsync(CancellationToken.None);
+        insideNestedRelease.Value = true;
+        try
+        {
+            dispatcher.Release(other);
+        }
+        finally
+        {
+            insideNestedRelease.Value = false;
+        }
+    }
+
+    private static async Task<bool> NestedAfterSlotAsync(WorkerDispatcher dispatcher, ThreadLocal<bool> insideNestedRelease)
+    {
+        await dispatcher.AcquireAsync(CancellationToken.None);
+        return insideNestedRelease.Value;
+    }
+
+    [Fact(Timeout = 10_000)]
     public async Task Acquire_WhenQueueFull_Rejects()
     {
         var dispatcher = Dispatcher(maxQueue: 1);
