@@ -15,22 +15,27 @@ internal static class LoggingExtensions
     /// names its own sinks. Per host instance (no static <c>Log.Logger</c>), so tests can run several hosts.
     /// The console is written from a background thread: requests are served on the socket event threads
     /// (<see cref="Hosting.InlineSocketIo"/>), and a write to a full stdout pipe (a stalled journald, a paused
-    /// terminal) there would stall every connection on that thread. When the buffer is full, events are dropped.
+    /// terminal) there would stall every connection on that thread. When the buffer is full, events are dropped;
+    /// a stop flushes the buffer, a SIGKILL or crash loses what is still in it.
     /// </summary>
     public static WebApplicationBuilder AddPyPELogging(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
-        builder.Services.AddSerilog((services, logger) =>
-        {
-            logger.ReadFrom.Configuration(configuration).Enrich.FromLogContext();
-            if (!configuration.GetSection("Serilog:WriteTo").Exists())
+        builder.Services.AddSerilog(
+            (services, logger) =>
             {
-                logger.WriteTo.Async(
-                    sink => sink.Console(outputTemplate: ConsoleTemplate, formatProvider: CultureInfo.InvariantCulture),
-                    bufferSize: ConsoleBufferEvents,
-                    blockWhenFull: false);
-            }
-        });
+                logger.ReadFrom.Configuration(configuration).Enrich.FromLogContext();
+                if (!configuration.GetSection("Serilog:WriteTo").Exists())
+                {
+                    logger.WriteTo.Async(
+                        sink => sink.Console(outputTemplate: ConsoleTemplate, formatProvider: CultureInfo.InvariantCulture),
+                        bufferSize: ConsoleBufferEvents,
+                        blockWhenFull: false);
+                }
+            },
+            // The logger belongs to this host and is disposed (flushed) with it; Log.Logger is left alone, so a
+            // second host in the same process (the tests) neither replaces nor closes the first one's.
+            preserveStaticLogger: true);
         return builder;
     }
 }

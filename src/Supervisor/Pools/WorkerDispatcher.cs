@@ -92,8 +92,9 @@ public sealed class WorkerDispatcher
     /// Returns the slot taken by a successful <see cref="AcquireAsync"/>. A request waiting for it runs on this
     /// thread (after the lock is released) until it next waits — for its worker's answer — instead of being
     /// handed to the thread pool: at saturation, when every request queues, that hand-off was a thread woken per
-    /// request (BENCHMARKS.md, "The freed slot handed over on the releasing thread"). Only one level deep: a
-    /// release made by the request it runs hands its slot to the thread pool.
+    /// request (BENCHMARKS.md, "The freed slot handed over on the releasing thread"). Only one level deep per
+    /// thread (across dispatchers): a release made by the request it runs hands its slot to the thread pool. The
+    /// waiter runs here because the host has no synchronization context; under one, it would be posted there.
     /// </summary>
     public void Release(Worker worker)
     {
@@ -131,6 +132,11 @@ public sealed class WorkerDispatcher
             }
         }
 
+        if (recycle)
+        {
+            RecycleDue?.Invoke(worker);
+        }
+
         if (handOff is not null)
         {
             t_handingOff = true;
@@ -142,11 +148,6 @@ public sealed class WorkerDispatcher
             {
                 t_handingOff = false;
             }
-        }
-
-        if (recycle)
-        {
-            RecycleDue?.Invoke(worker);
         }
     }
 

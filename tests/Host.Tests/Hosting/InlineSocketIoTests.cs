@@ -40,7 +40,7 @@ public sealed class InlineSocketIoTests
     {
         await using var host = await HostProcess.StartAsync("inline");
 
-        // The runtime makes one event thread per core with inline completions, one for up to 30 cores without.
+        // The runtime makes one event thread per core with inline completions, far fewer without (one per 30 cores).
         Assert.Equal(Environment.ProcessorCount, EventThreads(host.Process.Id));
         var workers = WorkerProcesses.Under(host.RuntimeDirectory);
         Assert.NotEmpty(workers);
@@ -52,9 +52,21 @@ public sealed class InlineSocketIoTests
     {
         await using var host = await HostProcess.StartAsync("notinline", new Dictionary<string, string> { [InlineSocketIo.Variable] = "0" });
 
-        Assert.Equal(1, EventThreads(host.Process.Id));
+        // Tells on from off only with more than one core (CI has two).
+        Assert.True(EventThreads(host.Process.Id) < Environment.ProcessorCount || Environment.ProcessorCount == 1);
     }
 
-    private static int EventThreads(int pid) =>
-        Directory.GetDirectories($"/proc/{pid}/task").Count(task => File.ReadAllText(Path.Combine(task, "comm")).TrimEnd() == EventThreadName);
+    private static int EventThreads(int pid) => Directory.GetDirectories($"/proc/{pid}/task").Count(IsEventThread);
+
+    private static bool IsEventThread(string task)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(task, "comm")).TrimEnd() == EventThreadName;
+        }
+        catch (IOException)
+        {
+            return false; // a thread that ended between the listing and the read
+        }
+    }
 }

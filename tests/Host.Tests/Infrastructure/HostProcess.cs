@@ -66,6 +66,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
         };
         // As an operator starts it: the test run's own socket setting (test.runsettings) is not passed on.
         start.Environment.Remove("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS");
+        start.Environment.Remove("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT");
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;
