@@ -39,6 +39,13 @@ public sealed partial class AppPool : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private int _scaleUpPending;
 
+    /// <summary>
+    /// False while a waiting request cannot make the pool start a worker: maxWorkers healthy workers (ready or
+    /// starting, none being recycled) and the pool not failed. Set by the control loop after each signal; every
+    /// change that could make it true again (an exit, a recycle, a failure) reaches the loop as a signal first.
+    /// </summary>
+    private volatile bool _mayGrow = true;
+
     public AppPool(AppDefinition app, RuntimeDefinition runtime, IWorkerLauncher launcher, WorkerIdSource ids, WorkerLaunchSettings settings,
         RestartPolicyOptions restartOptions, TimeProvider time, ILogger<AppPool> logger, PoolCounters? counters = null, IPoolObserver? observer = null)
     {
@@ -157,6 +164,12 @@ public sealed partial class AppPool : IAsyncDisposable
 
     private void OnQueuePressure()
     {
+        // At saturation every request queues: without this check each one woke the control loop for nothing.
+        if (!_mayGrow)
+        {
+            return;
+        }
+
         if (Interlocked.Exchange(ref _scaleUpPending, 1) == 0)
         {
             Post(new PoolSignal.ScaleUp());
@@ -179,12 +192,14 @@ public sealed partial class AppPool : IAsyncDisposable
                 try
                 {
                     Handle(signal);
+                    _mayGrow = MayGrow();
                 }
                 catch (Exception ex)
                 {
                     // A bug in one decision must not leave the pool without a control loop (and its
                     // queued requests without an answer): log it and go on with the next signal.
                     LogSignalFailed(ex, App.Name, signal.GetType().Name);
+                    _mayGrow = true;
                 }
             }
         }
@@ -221,6 +236,31 @@ public sealed partial class AppPool : IAsyncDisposable
                 OnUnreachable(unreachable.Worker);
                 break;
         }
+    }
+
+    /// <summary>Whether <see cref="EnsureWorkers"/> could start a worker for a longer queue (see <see cref="_mayGrow"/>).</summary>
+    private bool MayGrow()
+    {
+        if (IsStopping || State == PoolState.Failed)
+        {
+            return true;
+        }
+
+        var healthy = 0;
+        foreach (var worker in _workers)
+        {
+            var state = worker.LifecycleState;
+            if (state == WorkerState.Starting || (state == WorkerState.Ready && worker.RecycleReason is null))
+            {
+                healthy++;
+            }
+            else
+            {
+                return true; // recycling, draining, stopped: the loop decides on queue pressure as before
+            }
+        }
+
+        return healthy < App.Pool.MaxWorkers;
     }
 
     /// <summary>Starts workers until the pool has what it needs: its minimum, plus enough for waiting requests.</summary>
