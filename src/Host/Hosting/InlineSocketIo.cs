@@ -4,7 +4,7 @@ namespace PyPE.Host.Hosting;
 /// Whether socket I/O is handled inline on the runtime's socket event threads: the socket's completion runs
 /// there (<c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS</c>) and Kestrel continues the request there too
 /// (<c>UnsafePreferInlineScheduling</c>), instead of handing each event to a thread-pool thread. Below saturation
-/// those hand-offs were most of the host's cost: a proxied request woke ~19 threads, inline ~3 (BENCHMARKS.md,
+/// those hand-offs were most of the host's cost: ~20 context switches per proxied request, inline ~3.5 (BENCHMARKS.md,
 /// "Socket I/O inline"). Nothing on a request path may wait on anything but sockets for it (the console log is
 /// written by a background thread for that reason). One known exception, as in nginx's event loop: the static
 /// file cache's once-a-second <c>stat</c> per file and its read of a small file on a miss (and ASP.NET's static

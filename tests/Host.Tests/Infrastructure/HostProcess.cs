@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using PyPE.Host.Hosting;
 
 namespace PyPE.Host.Tests.Infrastructure;
 
@@ -65,7 +66,7 @@ internal sealed partial class HostProcess : IAsyncDisposable
             RedirectStandardInput = true,
         };
         // As an operator starts it: the test run's own socket setting (test.runsettings) is not passed on.
-        start.Environment.Remove("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS");
+        start.Environment.Remove(InlineSocketIo.Variable);
         start.Environment.Remove("DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT");
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
