@@ -93,11 +93,14 @@ def setups(tmp, workers):
     gsock, usock = os.path.join(tmp, "gunicorn.sock"), os.path.join(tmp, "uwsgi.sock")
     apps = os.path.join(tmp, "apps.d")
     os.makedirs(apps, exist_ok=True)
+    # The sample's own pool settings (samples/apps.d/directory.json), with a fixed worker count. PYPE_POOL_PREFETCH
+    # overrides pool.prefetch (scripts/host_ab.py measures it as a setting: "PYPE_POOL_PREFETCH=0").
     with open(os.path.join(apps, "directory.json"), "w") as f:
         f.write("""{ "runtime": "system", "root": "%s", "wsgi": "site1.wsgi:application",
   "route": { "pathPrefix": "/apps/directory" }, "env": { "DJANGO_SETTINGS_MODULE": "site1.settings" },
-  "static": { "/apps/directory/static": "static" }, "pool": { "minWorkers": %d, "maxWorkers": %d, "maxQueue": 1000 },
-  "health": { "intervalSeconds": 0 } }""" % (SAMPLE, workers, workers))
+  "static": { "/apps/directory/static": "static" },
+  "pool": { "minWorkers": %d, "maxWorkers": %d, "maxQueue": 1000, "prefetch": %d },
+  "health": { "intervalSeconds": 0 } }""" % (SAMPLE, workers, workers, int(os.environ.get("PYPE_POOL_PREFETCH", "1"))))
     uwsgi_common = ["uwsgi", "--plugin", "python3", "--master", "--processes", str(workers), "--chdir", SAMPLE,
                     "--module", "site1.wsgi:application", "--disable-logging", "--die-on-term", "--need-app", "--chmod-socket=666"]
     # Said in the answer, so that wrk reconnects instead of counting uWSGI's close as a read error.

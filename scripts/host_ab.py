@@ -9,10 +9,11 @@ switches are missing), and for dynamic requests the share that waited in the hos
     python3 scripts/host_ab.py --rounds 5 --path /apps/directory/api/ping -- "" "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0"
 
 Each setting is a space-separated list of environment assignments ("" = the defaults); host configuration keys
-work the same way (PyPE__Key=value). Two assignments are the script's own:
+work the same way (PyPE__Key=value). These assignments are the script's own:
   PYPE_HOST_DLL=<path to another build's PyPE.Host.dll>  compares two builds (e.g. one from
       `git worktree add /tmp/old <commit>` built with `dotnet build src/Host -c Release`);
   PYPE_LOAD_SUITE_DLL=<path>  (in the script's own environment, not a setting) another build of the load suite;
+  PYPE_POOL_PREFETCH=<n>  the sample app's pool.prefetch (default 1, as in samples/apps.d/directory.json);
   PRELUDE=<path>  loads that path for 10 s (wrk -c16) before the warm-up, e.g. the static file before the page.
 --connections 1 measures one request at a time (the latency is the service time). --rate N offers N requests/s
 instead of wrk's closed loop (the load suite's open-model runner, latency from each request's intended start):

@@ -90,11 +90,29 @@ internal sealed partial class DispatchMiddleware(
 
         var retried = false;
         var rerouted = false;
+        var resentAfterFailure = false;
+        AcquireResult? moved = null;
         while (true)
         {
-            var waitStarted = Stopwatch.GetTimestamp();
-            var slot = await route.Pool.Dispatcher.AcquireAsync(context.RequestAborted);
-            route.Metrics.RecordQueueWait(Stopwatch.GetElapsedTime(waitStarted).TotalSeconds);
+            AcquireResult slot;
+            if (moved is { } held)
+            {
+                // Taken back from a busy worker for one that became free: its thread is held for this request.
+                slot = held;
+                moved = null;
+            }
+            else
+            {
+                var waitStarted = Stopwatch.GetTimestamp();
+                slot = await route.Pool.Dispatcher.AcquireAsync(context.RequestAborted);
+                var waited = Stopwatch.GetElapsedTime(waitStarted);
+                route.Metrics.RecordQueueWait(waited.TotalSeconds);
+                if (slot.Ticket is { } handedAhead)
+                {
+                    route.Pool.Dispatcher.StartQueueDeadline(handedAhead, waited);
+                }
+            }
+
             if (slot.Worker is not { } worker)
             {
                 // A deploy replaced the app's pool while this request waited in the old one: go to the new one.
@@ -111,38 +129,82 @@ internal sealed partial class DispatchMiddleware(
             }
 
             var outcome = ForwardOutcome.Failed;
+            var ticket = slot.Ticket;
             try
             {
-                var hop = await WorkerForwarder.ForwardAsync(context, worker, route.RequestTimeout);
-                outcome = await ClassifyAsync(context, route.Pool, worker, hop, retried);
-                // Report before the slot is released: a free slot on a hung or dead worker would otherwise go
-                // straight to the next queued request.
-                if (outcome == ForwardOutcome.WorkerSilent)
+                // A request handed ahead may wait for its worker up to the queue timeout (then it is taken back) before
+                // its own request timeout starts: its worker's silence is measured from the send.
+                var timeout = ticket is null ? route.RequestTimeout : route.RequestTimeout + route.Pool.Dispatcher.QueueTimeout;
+                var hop = await WorkerForwarder.ForwardAsync(context, worker, ticket, timeout);
+                if (hop.Error != HopError.None && ticket is not null && IsTakenBack(ticket, ref resentAfterFailure))
                 {
-                    route.Pool.ReportRequestTimeout(worker);
+                    // The worker never started it: taken back for a free worker, or (once) after this worker failed
+                    // or stayed silent on the request before it: it goes again, whatever its method.
+                    outcome = ForwardOutcome.TakenBack;
+                    moved = ticket.MovedTo is { } to ? new AcquireResult(to, AcquireFailure.None) : null;
+                    if (moved is null && hop.Error == HopError.NotSent)
+                    {
+                        route.Pool.ReportUnreachable(worker);
+                    }
                 }
-                else if (outcome == ForwardOutcome.RetryElsewhere)
+                else
                 {
-                    route.Pool.ReportUnreachable(worker);
-                }
+                    outcome = await ClassifyAsync(context, route.Pool, worker, hop, retried);
+                    // Report before the slot is released: a free slot on a hung or dead worker would otherwise go
+                    // straight to the next queued request.
+                    if (outcome == ForwardOutcome.WorkerSilent)
+                    {
+                        route.Pool.ReportRequestTimeout(worker);
+                    }
+                    else if (outcome == ForwardOutcome.RetryElsewhere)
+                    {
+                        route.Pool.ReportUnreachable(worker);
+                    }
 
-                if (outcome != ForwardOutcome.Done && outcome != ForwardOutcome.RetryElsewhere)
-                {
-                    await AnswerFailureAsync(context, route, worker, hop, outcome);
+                    if (outcome != ForwardOutcome.Done && outcome != ForwardOutcome.RetryElsewhere)
+                    {
+                        await AnswerFailureAsync(context, route, worker, hop, outcome);
+                    }
                 }
             }
             finally
             {
-                if (outcome == ForwardOutcome.ClientGone)
+                if (outcome == ForwardOutcome.TakenBack)
+                {
+                    route.Pool.Dispatcher.Release(worker, ticket, served: false);
+                }
+                else if (outcome == ForwardOutcome.ClientGone)
                 {
                     // The client left, but the worker may still be running its request: keep the slot until the
                     // worker is free, so no second request is sent to a busy single-threaded worker.
-                    _ = ReleaseWhenFreeAsync(route, worker);
+                    _ = ReleaseWhenFreeAsync(route, worker, ticket);
                 }
                 else
                 {
-                    route.Pool.Dispatcher.Release(worker);
+                    route.Pool.Dispatcher.Release(worker, ticket);
                 }
+            }
+
+            if (outcome == ForwardOutcome.TakenBack)
+            {
+                if (ticket!.Expired && !context.RequestAborted.IsCancellationRequested)
+                {
+                    await RejectAsync(context, route, AcquireFailure.QueueTimeout);
+                    return new(route, ResponseOrigin.Host, context.Response.StatusCode);
+                }
+
+                if (!context.RequestAborted.IsCancellationRequested)
+                {
+                    continue;
+                }
+
+                if (moved is { Worker: { } unused })
+                {
+                    route.Pool.Dispatcher.Release(unused, served: false);
+                }
+
+                context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
+                return new(route, ResponseOrigin.Host, context.Response.StatusCode);
             }
 
             if (outcome != ForwardOutcome.RetryElsewhere)
@@ -163,7 +225,28 @@ internal sealed partial class DispatchMiddleware(
         }
     }
 
-    private async Task ReleaseWhenFreeAsync(AppRoute route, Worker worker)
+    /// <summary>
+    /// Whether the worker never started a request handed ahead to it, after its hop failed: the dispatcher took it
+    /// back for a free worker, or this request takes it back now (only once per request, so a request that keeps
+    /// landing behind failing workers ends in the usual 502/504).
+    /// </summary>
+    private static bool IsTakenBack(PrefetchTicket ticket, ref bool resentAfterFailure)
+    {
+        if (ticket.IsTakenBack)
+        {
+            return true;
+        }
+
+        if (resentAfterFailure || !ticket.TryTakeBack(null))
+        {
+            return ticket.IsTakenBack;
+        }
+
+        resentAfterFailure = true;
+        return true;
+    }
+
+    private async Task ReleaseWhenFreeAsync(AppRoute route, Worker worker, PrefetchTicket? ticket)
     {
         try
         {
@@ -179,13 +262,14 @@ internal sealed partial class DispatchMiddleware(
         }
         finally
         {
-            route.Pool.Dispatcher.Release(worker);
+            route.Pool.Dispatcher.Release(worker, ticket);
         }
     }
 
     private enum ForwardOutcome
     {
         Done,
+        TakenBack,
         ClientGone,
         WorkerSilent,
         RetryElsewhere,

@@ -38,6 +38,8 @@ internal sealed class PyPEMetrics
     private readonly Counter _restarts;
     private readonly Counter _recycles;
     private readonly Counter _spawns;
+    private readonly Counter _prefetched;
+    private readonly Counter _takenBack;
     private readonly Gauge _memorySum;
     private readonly Gauge _memoryMax;
     private readonly Gauge _appUp;
@@ -88,6 +90,10 @@ internal sealed class PyPEMetrics
         _recycles = factory.CreateCounter("pype_worker_recycles_total", "Workers replaced or retired as planned, by reason (max_requests, memory, idle).",
             new CounterConfiguration { LabelNames = ["app", "reason", "environment"] });
         _spawns = factory.CreateCounter("pype_worker_spawns_total", "Worker processes started.",
+            new CounterConfiguration { LabelNames = ["app", "environment"] });
+        _prefetched = factory.CreateCounter("pype_prefetched_requests_total", "Requests handed ahead to a worker whose threads were all busy (pool.prefetch).",
+            new CounterConfiguration { LabelNames = ["app", "environment"] });
+        _takenBack = factory.CreateCounter("pype_prefetch_taken_back_total", "Requests handed ahead that the host took back before their worker started them (for a worker that became free first, the queue timeout, or the client leaving).",
             new CounterConfiguration { LabelNames = ["app", "environment"] });
         _memorySum = factory.CreateGauge("pype_worker_resident_memory_bytes", "Resident memory of the app's workers together (sampled every second).",
             new GaugeConfiguration { LabelNames = ["app", "runtime", "environment"] });
@@ -205,6 +211,8 @@ internal sealed class PyPEMetrics
             }
 
             _spawns.WithLabels(app, _environment).IncTo(pool.Counters.Spawns);
+            _prefetched.WithLabels(app, _environment).IncTo(pool.Dispatcher.Prefetched);
+            _takenBack.WithLabels(app, _environment).IncTo(pool.Dispatcher.TakenBack);
         }
 
         // Apps (or app and runtime pairs, after a runtime change) that left: drop their gauges so they do not

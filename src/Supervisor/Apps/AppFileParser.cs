@@ -15,7 +15,7 @@ public static partial class AppFileParser
     private static readonly string[] PoolKeys =
     [
         "minWorkers", "maxWorkers", "maxQueue", "queueTimeoutSeconds", "requestTimeoutSeconds", "maxRequests",
-        "maxRequestsJitter", "memoryLimitBytes", "idleTimeoutSeconds", "threads", "startTimeoutSeconds",
+        "maxRequestsJitter", "memoryLimitBytes", "idleTimeoutSeconds", "threads", "prefetch", "startTimeoutSeconds",
         "stopTimeoutSeconds", "maxRequestBodyBytes",
     ];
 
@@ -277,6 +277,7 @@ public static partial class AppFileParser
             MemoryLimitBytes = reader.Long(p, "memoryLimitBytes", defaults.MemoryLimitBytes, 0, long.MaxValue),
             IdleTimeout = reader.Seconds(p, "idleTimeoutSeconds", defaults.IdleTimeout, 0.01, 30 * 86400),
             Threads = reader.Integer(p, "threads", defaults.Threads, 1, 1024),
+            Prefetch = reader.Integer(p, "prefetch", defaults.Prefetch, 0, 16),
             StartTimeout = reader.Seconds(p, "startTimeoutSeconds", defaults.StartTimeout, 0.1, 3600),
             StopTimeout = reader.Seconds(p, "stopTimeoutSeconds", defaults.StopTimeout, 0, 3600),
             MaxRequestBodyBytes = reader.Long(p, "maxRequestBodyBytes", defaults.MaxRequestBodyBytes, 0, 1024L * 1024 * 1024),

@@ -36,6 +36,14 @@ public sealed record PoolSettings
     /// <summary><c>threads</c>: requests one worker serves at once (its thread count). Default 1.</summary>
     public int Threads { get; init; } = 1;
 
+    /// <summary>
+    /// <c>prefetch</c>: requests handed to a worker whose threads are all busy, when every worker's are, so it starts
+    /// the next one the moment it finishes instead of waiting for the host to send it. One that has not started is
+    /// taken back as soon as another worker has a free thread, or answered 503 after <c>queueTimeoutSeconds</c>.
+    /// Default 0: a request goes out only to a free thread.
+    /// </summary>
+    public int Prefetch { get; init; }
+
     /// <summary><c>startTimeoutSeconds</c>: longest a worker may take to import the app and report ready. Default 60 s.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

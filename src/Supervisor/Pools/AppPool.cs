@@ -326,7 +326,7 @@ public sealed partial class AppPool : IAsyncDisposable
         var number = _ids.Next();
         var recycleAfter = App.Pool.MaxRequests == 0 ? 0 : App.Pool.MaxRequests + _random.NextInt64(0, (long)App.Pool.MaxRequestsJitter + 1);
         var socketPath = Path.Combine(_settings.RuntimeDirectory, string.Create(CultureInfo.InvariantCulture, $"w{number}.sock"));
-        var worker = new Worker($"{App.Name}-{number.ToString(CultureInfo.InvariantCulture)}", App.Name, socketPath, App.Pool.Threads, recycleAfter, _time);
+        var worker = new Worker($"{App.Name}-{number.ToString(CultureInfo.InvariantCulture)}", App.Name, socketPath, App.Pool.Threads, recycleAfter, _time, App.Pool.Prefetch);
         _workers.Add(worker);
         PublishWorkers();
         Counters.CountSpawn();

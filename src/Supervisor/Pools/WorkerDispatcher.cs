@@ -3,18 +3,24 @@ using PyPE.Supervisor.Workers;
 namespace PyPE.Supervisor.Pools;
 
 /// <summary>
-/// Hands out worker slots for one app: never more requests to a worker than its thread count, least busy
-/// worker first (the first routable one among equals), and a bounded FIFO queue with a timeout when every slot
-/// is taken. A free slot goes straight to the longest waiter. The fast path (a free slot) completes synchronously and allocates nothing.
+/// Hands out worker slots for one app: never more requests to a worker than its thread count plus its prefetch,
+/// least busy worker first (the first routable one among equals, so a prefetch slot is used only when every thread
+/// is busy), and a bounded FIFO queue with a timeout when every slot is taken. A free slot goes straight to the
+/// longest waiter; a free thread with nobody waiting takes back a request handed ahead to another worker
+/// (<see cref="PrefetchTicket"/>). The fast path (a free thread) completes synchronously and allocates nothing.
 /// </summary>
 public sealed class WorkerDispatcher
 {
     private readonly Lock _lock = new();
     private readonly Queue<SlotWaiter> _waiters = new();
+    private readonly List<PrefetchTicket> _tickets = [];
     private readonly TimeProvider _time;
     private Worker[] _routable = [];
     private int _queued;
     private int _overflowed;
+    private long _ticketNumbers;
+    private long _prefetched;
+    private long _takenBack;
     private AcquireFailure _closedWith = AcquireFailure.None;
 
     public WorkerDispatcher(int maxQueue, TimeSpan queueTimeout, TimeProvider time)
@@ -43,6 +49,14 @@ public sealed class WorkerDispatcher
     /// <summary>Forgets the refused requests once the pool has acted on them (started a worker).</summary>
     public void ClearOverflow() => Volatile.Write(ref _overflowed, 0);
 
+    /// <summary>Requests handed ahead to a busy worker so far (<see cref="PrefetchTicket"/>).</summary>
+    public long Prefetched => Interlocked.Read(ref _prefetched);
+
+    /// <summary>Requests handed ahead that the host took back before their worker started them.</summary>
+    public long TakenBack => Interlocked.Read(ref _takenBack);
+
+    internal void CountTakenBack() => Interlocked.Increment(ref _takenBack);
+
     /// <summary>Workers currently routable.</summary>
     public IReadOnlyList<Worker> Routable => Volatile.Read(ref _routable);
 
@@ -62,9 +76,9 @@ public sealed class WorkerDispatcher
                 return new(AcquireResult.Fail(_closedWith));
             }
 
-            if (_queued == 0 && TryTakeSlot() is { } worker)
+            if (_queued == 0 && TryTakeSlot() is { } slot)
             {
-                return new(new AcquireResult(worker, AcquireFailure.None));
+                return new(slot);
             }
 
             if (_queued >= MaxQueue)
@@ -95,35 +109,52 @@ public sealed class WorkerDispatcher
     /// thread (across dispatchers): a release made by the request it runs hands its slot to the thread pool. The
     /// waiter runs here because the host has no synchronization context; under one, it would be posted there.
     /// </summary>
-    public void Release(Worker worker)
+    /// <param name="worker">The slot's worker.</param>
+    /// <param name="ticket">The slot's ticket, when it handed the request ahead.</param>
+    /// <param name="served">False when the worker did not run the request (it was taken back): not counted as served.</param>
+    public void Release(Worker worker, PrefetchTicket? ticket = null, bool served = true)
     {
         var recycle = false;
         SlotWaiter? handOff = null;
+        AcquireResult handOffSlot = default;
+        PrefetchTicket? takeBack = null;
         lock (_lock)
         {
             worker.InFlight--;
-            worker.RequestsServed++;
-            worker.LastActiveTimestamp = _time.GetTimestamp();
-            if (worker.RecycleAfterRequests > 0 && worker.RequestsServed >= worker.RecycleAfterRequests && worker.RecycleReason is null)
+            if (ticket is not null)
             {
-                worker.RecycleReason = RecycleReasons.MaxRequests;
-                recycle = true;
+                _tickets.Remove(ticket);
+                ticket.StopDeadline();
+            }
+
+            if (served)
+            {
+                worker.RequestsServed++;
+                worker.LastActiveTimestamp = _time.GetTimestamp();
+                if (worker.RecycleAfterRequests > 0 && worker.RequestsServed >= worker.RecycleAfterRequests && worker.RecycleReason is null)
+                {
+                    worker.RecycleReason = RecycleReasons.MaxRequests;
+                    recycle = true;
+                }
             }
 
             if (IsRoutable(worker))
             {
-                while (worker.InFlight < worker.Capacity && TryDequeueWaiter() is { } next)
+                while (worker.InFlight < worker.SlotLimit && TryDequeueWaiter() is { } next)
                 {
-                    worker.InFlight++;
+                    var slot = Grant(worker);
                     if (handOff is null && !t_handingOff)
                     {
                         handOff = next;
+                        handOffSlot = slot;
                     }
                     else
                     {
-                        next.Complete(new AcquireResult(worker, AcquireFailure.None));
+                        next.Complete(slot);
                     }
                 }
+
+                takeBack = TakeBackFor(worker);
             }
             else if (worker.InFlight == 0)
             {
@@ -136,12 +167,17 @@ public sealed class WorkerDispatcher
             RecycleDue?.Invoke(worker);
         }
 
+        if (takeBack is not null)
+        {
+            CompleteTakeBack(takeBack, worker);
+        }
+
         if (handOff is not null)
         {
             t_handingOff = true;
             try
             {
-                handOff.CompleteInline(new AcquireResult(worker, AcquireFailure.None));
+                handOff.CompleteInline(handOffSlot);
             }
             finally
             {
@@ -150,9 +186,17 @@ public sealed class WorkerDispatcher
         }
     }
 
+    /// <summary>
+    /// Starts the queue timeout of a request handed ahead (<paramref name="ticket"/>), less what it already waited in
+    /// the host's queue: if its worker has not started it by then, it is taken back and answered as the queue would.
+    /// </summary>
+    public void StartQueueDeadline(PrefetchTicket ticket, TimeSpan waited) =>
+        ticket.ExpireAfter(waited < QueueTimeout ? QueueTimeout - waited : TimeSpan.Zero, _time);
+
     /// <summary>Makes a ready worker routable and gives it to waiting requests.</summary>
     public void Add(Worker worker)
     {
+        PrefetchTicket? takeBack;
         lock (_lock)
         {
             if (Array.IndexOf(_routable, worker) >= 0)
@@ -161,11 +205,17 @@ public sealed class WorkerDispatcher
             }
 
             Volatile.Write(ref _routable, [.. _routable, worker]);
-            while (worker.InFlight < worker.Capacity && TryDequeueWaiter() is { } next)
+            while (worker.InFlight < worker.SlotLimit && TryDequeueWaiter() is { } next)
             {
-                worker.InFlight++;
-                next.Complete(new AcquireResult(worker, AcquireFailure.None));
+                next.Complete(Grant(worker));
             }
+
+            takeBack = TakeBackFor(worker);
+        }
+
+        if (takeBack is not null)
+        {
+            CompleteTakeBack(takeBack, worker);
         }
     }
 
@@ -211,7 +261,7 @@ public sealed class WorkerDispatcher
         }
     }
 
-    private Worker? TryTakeSlot()
+    private AcquireResult? TryTakeSlot()
     {
         var workers = _routable;
         if (workers.Length == 0)
@@ -230,7 +280,7 @@ public sealed class WorkerDispatcher
         for (var i = 0; i < workers.Length; i++)
         {
             var candidate = workers[i];
-            if (candidate.InFlight < candidate.Capacity && (best is null || IsBetter(candidate, best)))
+            if (candidate.InFlight < candidate.SlotLimit && (best is null || IsBetter(candidate, best)))
             {
                 best = candidate;
                 if (candidate.InFlight == 0 && candidate.RecycleReason is null)
@@ -240,12 +290,60 @@ public sealed class WorkerDispatcher
             }
         }
 
-        if (best is not null)
+        return best is null ? null : Grant(best);
+    }
+
+    /// <summary>Takes a slot on <paramref name="worker"/> (under the lock); beyond its threads the request gets a ticket.</summary>
+    private AcquireResult Grant(Worker worker)
+    {
+        worker.InFlight++;
+        if (worker.InFlight <= worker.Capacity)
         {
-            best.InFlight++;
+            return new(worker, AcquireFailure.None);
         }
 
-        return best;
+        var ticket = new PrefetchTicket(this, worker, ++_ticketNumbers);
+        _tickets.Add(ticket);
+        _prefetched++;
+        return new(worker, AcquireFailure.None, ticket);
+    }
+
+    /// <summary>
+    /// With nobody waiting and a thread of <paramref name="free"/> idle, the oldest request handed ahead to another
+    /// worker (and already there) is taken back for it: the thread is held for it here (under the lock), and
+    /// <see cref="CompleteTakeBack"/> settles it outside.
+    /// </summary>
+    private PrefetchTicket? TakeBackFor(Worker free)
+    {
+        if (free.InFlight >= free.Capacity || _tickets.Count == 0)
+        {
+            return null;
+        }
+
+        for (var i = 0; i < _tickets.Count; i++)
+        {
+            var ticket = _tickets[i];
+            if (ticket.Worker != free && ticket.IsArmed)
+            {
+                _tickets.RemoveAt(i);
+                free.InFlight++;
+                return ticket;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Removes the ticket's file: the request then moves to <paramref name="free"/> (its hop is woken to go there);
+    /// when the first worker already started it, the held thread is given back (and may take back another).
+    /// </summary>
+    private void CompleteTakeBack(PrefetchTicket ticket, Worker free)
+    {
+        if (!ticket.TryTakeBack(free))
+        {
+            Release(free, served: false);
+        }
     }
 
     private SlotWaiter? TryDequeueWaiter()

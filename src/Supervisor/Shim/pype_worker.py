@@ -928,6 +928,9 @@ class Server(object):
 
     def handle(self, conn, req):
         """Run the app for one request and send the response. True when the connection stays open."""
+        ticket = req.env.pop("HTTP_X_PYPE_TICKET", None)
+        if ticket is not None and not self.take_ticket(ticket):
+            return False  # the host took this request back before it started: close without an answer
         if "HTTP_X_PYPE_PROBE" in req.env:
             close = req.close or self.stopping
             try:
@@ -996,6 +999,23 @@ class Server(object):
             except OSError:
                 return False
             return not close
+
+    def take_ticket(self, ticket):
+        """A request the host handed to this worker ahead of time, while every thread was busy, carries a ticket:
+        the file <socket>.t<ticket>, which the host created before sending it. Whoever removes the file owns the
+        request: this worker (it serves it), or the host, which takes the request back to give it to a worker that
+        became free first. unlink(2) is atomic, so exactly one of them wins, and a request is never run twice."""
+        if not ticket.isdigit() or len(ticket) > 20:
+            return False
+        if self.socket_path.startswith(TCP_PREFIX):
+            return True  # no shared directory with a host: nothing to arbitrate
+        try:
+            os.unlink(self.socket_path + ".t" + ticket)
+        except FileNotFoundError:
+            return False
+        except OSError:
+            pass  # the host cannot remove it either, so it waits for this answer: serve
+        return True
 
     def log_exception(self, req):
         try:

@@ -10,12 +10,13 @@ public sealed class Worker
     private readonly Lock _stateLock = new();
     private WorkerState _state = WorkerState.Starting;
 
-    internal Worker(string id, string appName, string socketPath, int capacity, long recycleAfterRequests, TimeProvider time)
+    internal Worker(string id, string appName, string socketPath, int capacity, long recycleAfterRequests, TimeProvider time, int prefetch = 0)
     {
         Id = id;
         AppName = appName;
         SocketPath = socketPath;
         Capacity = capacity;
+        Prefetch = prefetch;
         RecycleAfterRequests = recycleAfterRequests;
         CreatedAt = time.GetUtcNow();
         LastActiveTimestamp = time.GetTimestamp();
@@ -32,6 +33,12 @@ public sealed class Worker
     /// <summary>Requests the worker serves at once (its thread count).</summary>
     public int Capacity { get; }
 
+    /// <summary>Requests handed to it ahead of time beyond <see cref="Capacity"/> while every thread is busy (<c>pool.prefetch</c>).</summary>
+    public int Prefetch { get; }
+
+    /// <summary>The most requests the host has out at this worker at once: its threads and its prefetch.</summary>
+    internal int SlotLimit => Capacity + Prefetch;
+
     /// <summary>Requests after which the worker is recycled (0 = never); includes this worker's jitter.</summary>
     public long RecycleAfterRequests { get; }
 
@@ -44,6 +51,7 @@ public sealed class Worker
     /// <summary>Resident memory at the last sample, in bytes.</summary>
     public long MemoryBytes { get; internal set; }
 
+    /// <summary>Requests the host has out at this worker: running, or handed ahead (<see cref="Prefetch"/>).</summary>
     public int InFlight { get; internal set; }
 
     public long RequestsServed { get; internal set; }

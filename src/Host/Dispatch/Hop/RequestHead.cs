@@ -18,14 +18,20 @@ internal static class RequestHead
     [
         "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Expect", "Content-Length",
         "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Prefix", "X-Forwarded-Port", "X-Real-IP", "Forwarded",
-        WorkerProbe.Header,
+        WorkerProbe.Header, TicketHeader,
     ], StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Carries the number of a request handed ahead to a busy worker (<see cref="PyPE.Supervisor.Pools.PrefetchTicket"/>).</summary>
+    public const string TicketHeader = "X-PyPE-Ticket";
 
     /// <summary>Methods whose requests carry a body by definition: sent with <c>Content-Length: 0</c> when the client sent none.</summary>
     private static bool ExpectsBody(string method) => HttpMethods.IsPost(method) || HttpMethods.IsPut(method) || HttpMethods.IsPatch(method);
 
     /// <summary>Writes the head into <paramref name="head"/> and returns the body to send after it (empty when none).</summary>
-    public static ReadOnlyMemory<byte> Write(HttpContext context, ArrayBufferWriter<byte> head)
+    /// <param name="context">The client's request.</param>
+    /// <param name="head">Where the head is written (reset first).</param>
+    /// <param name="ticket">The request's prefetch ticket number; 0 when it has none.</param>
+    public static ReadOnlyMemory<byte> Write(HttpContext context, ArrayBufferWriter<byte> head, long ticket = 0)
     {
         head.ResetWrittenCount();
         var request = context.Request;
@@ -73,6 +79,13 @@ internal static class RequestHead
             AppendHeader(head, "X-Forwarded-Host", request.Host.Value);
         }
 
+        if (ticket > 0)
+        {
+            Append(head, TicketHeader + ": ");
+            AppendNumber(head, ticket);
+            Append(head, "\r\n");
+        }
+
         // The dispatcher buffered the body (RequestBodyBuffer): it goes out whole, with its length.
         ReadOnlyMemory<byte> body = request.Body switch
         {
@@ -84,9 +97,7 @@ internal static class RequestHead
         if (!body.IsEmpty || ExpectsBody(request.Method))
         {
             Append(head, "Content-Length: ");
-            Span<char> digits = stackalloc char[20];
-            body.Length.TryFormat(digits, out var length, provider: CultureInfo.InvariantCulture);
-            Append(head, digits[..length]);
+            AppendNumber(head, body.Length);
             Append(head, "\r\n");
         }
 
@@ -106,6 +117,13 @@ internal static class RequestHead
         }
 
         return false;
+    }
+
+    private static void AppendNumber(ArrayBufferWriter<byte> head, long number)
+    {
+        Span<char> digits = stackalloc char[20];
+        number.TryFormat(digits, out var length, provider: CultureInfo.InvariantCulture);
+        Append(head, digits[..length]);
     }
 
     private static void AppendHeader(ArrayBufferWriter<byte> head, string name, string? value)

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Http.Features;
+using PyPE.Supervisor.Pools;
 using PyPE.Supervisor.Workers;
 
 namespace PyPE.Host.Dispatch.Hop;
@@ -18,9 +19,17 @@ internal static class WorkerForwarder
 
     /// <param name="context">The client's request, its body already buffered; the worker's answer is written to its response.</param>
     /// <param name="worker">The worker whose slot the caller holds.</param>
+    /// <param name="ticket">The slot's ticket when it hands the request ahead to a busy worker: the request carries
+    /// it, and the dispatcher may take the request back (the hop then ends with <see cref="HopError.WorkerSilent"/>
+    /// and <see cref="PrefetchTicket.IsTakenBack"/> set). The caller settles it after a failure.</param>
     /// <param name="activityTimeout">How long the worker may stay silent before it is given up on.</param>
-    public static async Task<HopResult> ForwardAsync(HttpContext context, Worker worker, TimeSpan activityTimeout)
+    public static async Task<HopResult> ForwardAsync(HttpContext context, Worker worker, PrefetchTicket? ticket, TimeSpan activityTimeout)
     {
+        if (ticket is not null && !ticket.TryIssue())
+        {
+            ticket = null;
+        }
+
         var pool = worker.Connections;
         var aborted = context.RequestAborted;
         WorkerConnection? connection = null;
@@ -35,7 +44,7 @@ internal static class WorkerForwarder
                 return aborted.IsCancellationRequested ? new(HopError.ClientGone) : new(HopError.NotSent, ex);
             }
 
-            var (result, reusable) = await ExchangeAsync(context, connection, activityTimeout);
+            var (result, reusable) = await ExchangeAsync(context, connection, ticket, activityTimeout);
             if (result.Error == HopError.NotSent)
             {
                 // The pooled connection was closed as the request went out (the worker is stopping): the worker did
@@ -51,7 +60,7 @@ internal static class WorkerForwarder
                     return aborted.IsCancellationRequested ? new(HopError.ClientGone) : new(HopError.NotSent, ex);
                 }
 
-                (result, reusable) = await ExchangeAsync(context, connection, activityTimeout);
+                (result, reusable) = await ExchangeAsync(context, connection, ticket, activityTimeout);
             }
 
             if (result.Error == HopError.None && reusable)
@@ -81,10 +90,10 @@ internal static class WorkerForwarder
     /// Sends the request and copies the answer. <see cref="HopError.NotSent"/> here means a reused connection
     /// failed on the send, before the worker could have read the request.
     /// </summary>
-    private static async ValueTask<(HopResult Result, bool Reusable)> ExchangeAsync(HttpContext context, WorkerConnection connection, TimeSpan activityTimeout)
+    private static async ValueTask<(HopResult Result, bool Reusable)> ExchangeAsync(HttpContext context, WorkerConnection connection, PrefetchTicket? ticket, TimeSpan activityTimeout)
     {
         var aborted = context.RequestAborted;
-        var body = RequestHead.Write(context, connection.Outgoing);
+        var body = RequestHead.Write(context, connection.Outgoing, ticket?.Number ?? 0);
         var cancellation = connection.Cancellation;
         connection.ActivityTimeout = activityTimeout;
         cancellation.CancelAfter(activityTimeout);
@@ -95,6 +104,7 @@ internal static class WorkerForwarder
         {
             await SendAsync(connection, body, cancellation.Token);
             sent = true;
+            ticket?.Arm(cancellation);
             var head = await ResponseHead.ReadAsync(connection, context.Request.Method, context.Response);
             var clean = await ResponseBody.CopyAsync(context, connection, head);
             return (HopResult.Done, clean && head.KeepAlive);

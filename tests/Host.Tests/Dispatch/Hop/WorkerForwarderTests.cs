@@ -36,7 +36,7 @@ public sealed class WorkerForwarderTests
     private static async Task<DefaultHttpContext> ForwardOkAsync(ScriptedWorker worker, string method = "GET")
     {
         var context = Context(method);
-        Assert.Equal(HopError.None, (await WorkerForwarder.ForwardAsync(context, worker.Worker, Timeout)).Error);
+        Assert.Equal(HopError.None, (await WorkerForwarder.ForwardAsync(context, worker.Worker, null, Timeout)).Error);
         return context;
     }
 
@@ -63,7 +63,7 @@ public sealed class WorkerForwarderTests
         context.Request.Headers["X-Kept"] = "yes";
         context.Request.Headers["Host"] = "portal.example";
 
-        var result = await WorkerForwarder.ForwardAsync(context, worker.Worker, Timeout);
+        var result = await WorkerForwarder.ForwardAsync(context, worker.Worker, null, Timeout);
 
         Assert.Equal(HopError.None, result.Error);
         var request = Assert.Single(worker.Requests);
@@ -206,7 +206,7 @@ public sealed class WorkerForwarderTests
         await using var worker = new ScriptedWorker(Answer(answer));
         var context = Context();
 
-        var result = await WorkerForwarder.ForwardAsync(context, worker.Worker, Timeout);
+        var result = await WorkerForwarder.ForwardAsync(context, worker.Worker, null, Timeout);
 
         Assert.Equal(HopError.InvalidResponse, result.Error);
         Assert.IsType<InvalidDataException>(result.Exception);
@@ -223,7 +223,7 @@ public sealed class WorkerForwarderTests
         var huge = "HTTP/1.1 200 OK\r\n" + string.Concat(Enumerable.Range(0, 2000).Select(i => $"X-Filler-{i}: {new string('f', 40)}\r\n")) + "\r\n";
         await using var worker = new ScriptedWorker(Answer(huge));
 
-        var result = await WorkerForwarder.ForwardAsync(Context(), worker.Worker, Timeout);
+        var result = await WorkerForwarder.ForwardAsync(Context(), worker.Worker, null, Timeout);
 
         Assert.Equal(HopError.InvalidResponse, result.Error);
         Assert.Contains("64 KiB", result.Exception!.Message);
@@ -239,7 +239,7 @@ public sealed class WorkerForwarderTests
         });
         var context = Context();
 
-        var result = await WorkerForwarder.ForwardAsync(context, worker.Worker, Timeout);
+        var result = await WorkerForwarder.ForwardAsync(context, worker.Worker, null, Timeout);
 
         Assert.Equal(HopError.BrokenOff, result.Error);
         Assert.Equal("only part", Body(context));
@@ -254,7 +254,7 @@ public sealed class WorkerForwarderTests
             return Task.CompletedTask;
         });
 
-        Assert.Equal(HopError.NoResponse, (await WorkerForwarder.ForwardAsync(Context(), worker.Worker, Timeout)).Error);
+        Assert.Equal(HopError.NoResponse, (await WorkerForwarder.ForwardAsync(Context(), worker.Worker, null, Timeout)).Error);
     }
 
     [Fact(Timeout = 30_000)]
@@ -262,7 +262,7 @@ public sealed class WorkerForwarderTests
     {
         await using var worker = new ScriptedWorker(Answer("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab"));
 
-        var result = await WorkerForwarder.ForwardAsync(Context(), worker.Worker, TimeSpan.FromMilliseconds(300));
+        var result = await WorkerForwarder.ForwardAsync(Context(), worker.Worker, null, TimeSpan.FromMilliseconds(300));
 
         Assert.Equal(HopError.WorkerSilent, result.Error);
     }
@@ -281,7 +281,7 @@ public sealed class WorkerForwarderTests
         context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(slow));
 
         // Each write to the client takes longer than the worker may stay silent; the worker itself never is.
-        var result = await WorkerForwarder.ForwardAsync(context, worker.Worker, TimeSpan.FromMilliseconds(200));
+        var result = await WorkerForwarder.ForwardAsync(context, worker.Worker, null, TimeSpan.FromMilliseconds(200));
 
         Assert.Equal(HopError.None, result.Error);
         Assert.Equal("abcd", Encoding.Latin1.GetString(slow.ToArray()));
@@ -305,7 +305,7 @@ public sealed class WorkerForwarderTests
         using var client = new CancellationTokenSource();
         context.RequestAborted = client.Token;
 
-        var forwarding = WorkerForwarder.ForwardAsync(context, worker.Worker, Timeout);
+        var forwarding = WorkerForwarder.ForwardAsync(context, worker.Worker, null, Timeout);
         await Wait.UntilAsync(() => worker.Requests.Count == 1, Timeout, "the worker got the request");
         await client.CancelAsync();
 
@@ -319,7 +319,7 @@ public sealed class WorkerForwarderTests
         var gone = worker.Worker;
         await worker.DisposeAsync();
 
-        var result = await WorkerForwarder.ForwardAsync(Context(), gone, Timeout);
+        var result = await WorkerForwarder.ForwardAsync(Context(), gone, null, Timeout);
 
         Assert.Equal(HopError.NotSent, result.Error);
     }
@@ -331,7 +331,7 @@ public sealed class WorkerForwarderTests
         using var pool = new PyPE.Supervisor.Workers.WorkerConnectionPool(worker);
         worker.Connections = pool;
 
-        var result = await WorkerForwarder.ForwardAsync(Context(), worker, Timeout);
+        var result = await WorkerForwarder.ForwardAsync(Context(), worker, null, Timeout);
 
         Assert.Equal(HopError.NotSent, result.Error);
         Assert.IsType<System.Net.Sockets.SocketException>(result.Exception);

@@ -1,0 +1,257 @@
+using Microsoft.Extensions.Time.Testing;
+using PyPE.Supervisor.Pools;
+using PyPE.Supervisor.Tests.TestSupport;
+using PyPE.Supervisor.Workers;
+
+namespace PyPE.Supervisor.Tests.Pools;
+
+/// <summary>
+/// The dispatcher's side of <c>pool.prefetch</c>: which requests are handed ahead, and taking one back for a worker
+/// that became free. The ticket files are real (in a temp folder); the worker's side — removing the file before it
+/// starts a request — is played by deleting the file, and checked against the real shim in the host's tests.
+/// </summary>
+public sealed class PrefetchTicketTests : IDisposable
+{
+    private static readonly TimeSpan QueueTimeout = TimeSpan.FromSeconds(30);
+    private readonly FakeTimeProvider _time = new();
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private WorkerDispatcher Dispatcher() => new(10, QueueTimeout, _time);
+
+    private Worker ReadyWorker(string id, int prefetch = 1)
+    {
+        var worker = new Worker(id, "shop", _dir.Combine(id + ".sock"), 1, 0, _time, prefetch);
+        Assert.True(worker.TryMove(WorkerState.Ready));
+        return worker;
+    }
+
+    private static async Task<AcquireResult> TakeFreeAsync(WorkerDispatcher dispatcher)
+    {
+        var pending = dispatcher.AcquireAsync(CancellationToken.None).AsTask();
+        Assert.True(pending.IsCompleted, "a slot is free: handed out synchronously");
+        var result = await pending;
+        Assert.Equal(AcquireFailure.None, result.Failure);
+        return result;
+    }
+
+    /// <summary>Two single-threaded workers, both busy, and a third request handed ahead to one of them.</summary>
+    private async Task<(WorkerDispatcher Dispatcher, AcquireResult Ahead, Worker Other)> BothBusyAndOneAheadAsync()
+    {
+        var dispatcher = Dispatcher();
+        var a = ReadyWorker("shop-1");
+        var b = ReadyWorker("shop-2");
+        dispatcher.Add(a);
+        dispatcher.Add(b);
+        await TakeFreeAsync(dispatcher);
+        await TakeFreeAsync(dispatcher);
+        var ahead = await TakeFreeAsync(dispatcher);
+        return (dispatcher, ahead, ahead.Worker == a ? b : a);
+    }
+
+    /// <summary>What the hop does with a handed-ahead request: make the file, send, arm.</summary>
+    private static CancellationTokenSource SendAhead(PrefetchTicket ticket)
+    {
+        Assert.True(ticket.TryIssue());
+        Assert.True(File.Exists(ticket.FilePath));
+        var exchange = new CancellationTokenSource();
+        ticket.Arm(exchange);
+        return exchange;
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task Acquire_HandsARequestAhead_OnlyWhenEveryThreadIsBusy_ThenQueues()
+    {
+        var dispatcher = Dispatcher();
+        var a = ReadyWorker("shop-1");
+        var b = ReadyWorker("shop-2");
+        dispatcher.Add(a);
+        dispatcher.Add(b);
+
+        var first = await TakeFreeAsync(dispatcher);
+        var second = await TakeFreeAsync(dispatcher);
+        Assert.Null(first.Ticket);
+        Assert.Null(second.Ticket);
+        Assert.NotSame(first.Worker, second.Worker);
+
+        var third = await TakeFreeAsync(dispatcher);
+        var fourth = await TakeFreeAsync(dispatcher);
+        Assert.NotNull(third.Ticket);
+        Assert.NotNull(fourth.Ticket);
+        Assert.NotSame(third.Worker, fourth.Worker);
+        Assert.Same(third.Worker, third.Ticket!.Worker);
+        Assert.NotEqual(third.Ticket.FilePath, fourth.Ticket!.FilePath);
+        Assert.Equal(2, dispatcher.Prefetched);
+
+        Assert.False(dispatcher.AcquireAsync(CancellationToken.None).AsTask().IsCompleted, "every slot is taken: the fifth waits in the host's queue");
+        Assert.Equal(1, dispatcher.QueueLength);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task Acquire_WithoutPrefetch_QueuesOnceEveryThreadIsBusy()
+    {
+        var dispatcher = Dispatcher();
+        var a = ReadyWorker("shop-1", prefetch: 0);
+        dispatcher.Add(a);
+
+        Assert.Null((await TakeFreeAsync(dispatcher)).Ticket);
+        Assert.False(dispatcher.AcquireAsync(CancellationToken.None).AsTask().IsCompleted);
+        Assert.Equal(0, dispatcher.Prefetched);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task Release_WhenTheWorkerFinishes_ItsFreedSlotIsHandedAheadToTheNextWaiter()
+    {
+        var dispatcher = Dispatcher();
+        var a = ReadyWorker("shop-1");
+        dispatcher.Add(a);
+        await TakeFreeAsync(dispatcher);
+        var ahead = await TakeFreeAsync(dispatcher);
+        var waiting = dispatcher.AcquireAsync(CancellationToken.None).AsTask();
+
+        dispatcher.Release(a);
+
+        // The request that was ahead is now the one running; the waiter goes ahead in its place.
+        var next = await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Same(a, next.Worker);
+        Assert.NotNull(next.Ticket);
+        Assert.NotSame(ahead.Ticket, next.Ticket);
+        Assert.Equal(2, a.InFlight);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task Release_LeavingAThreadIdle_TakesBackTheRequestWaitingAtAnotherWorker_AndHoldsTheThreadForIt()
+    {
+        var (dispatcher, ahead, other) = await BothBusyAndOneAheadAsync();
+        var ticket = ahead.Ticket!;
+        using var exchange = SendAhead(ticket);
+
+        dispatcher.Release(other);
+
+        Assert.True(ticket.IsTakenBack);
+        Assert.Same(other, ticket.MovedTo);
+        Assert.False(ticket.Expired);
+        Assert.True(exchange.IsCancellationRequested, "the hop stops waiting for an answer that will not come");
+        Assert.False(File.Exists(ticket.FilePath), "the worker finds no ticket, so it drops the request");
+        Assert.Equal(1, other.InFlight);
+        Assert.Equal(1, dispatcher.TakenBack);
+        Assert.Equal(1, other.RequestsServed);
+
+        // The request leaves its first worker without counting as served there.
+        dispatcher.Release(ahead.Worker!, ticket, served: false);
+        Assert.Equal(1, ahead.Worker!.InFlight);
+        Assert.Equal(0, ahead.Worker.RequestsServed);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task Release_WhenTheWorkerAlreadyStartedTheRequestAhead_GivesTheHeldThreadBack()
+    {
+        var (dispatcher, ahead, other) = await BothBusyAndOneAheadAsync();
+        var ticket = ahead.Ticket!;
+        using var exchange = SendAhead(ticket);
+        File.Delete(ticket.FilePath); // the worker took it: it runs there
+
+        dispatcher.Release(other);
+
+        Assert.False(ticket.IsTakenBack);
+        Assert.False(exchange.IsCancellationRequested);
+        Assert.Equal(0, other.InFlight);
+        Assert.Equal(0, dispatcher.TakenBack);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task Release_DoesNotTakeBack_ARequestNotYetSent()
+    {
+        var (dispatcher, ahead, other) = await BothBusyAndOneAheadAsync();
+        Assert.True(ahead.Ticket!.TryIssue());
+
+        dispatcher.Release(other);
+
+        Assert.False(ahead.Ticket.IsTakenBack);
+        Assert.True(File.Exists(ahead.Ticket.FilePath));
+        Assert.Equal(0, other.InFlight);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task Add_ANewWorker_TakesBackARequestWaitingAtABusyOne()
+    {
+        var dispatcher = Dispatcher();
+        var a = ReadyWorker("shop-1");
+        dispatcher.Add(a);
+        await TakeFreeAsync(dispatcher);
+        var ticket = (await TakeFreeAsync(dispatcher)).Ticket!;
+        using var exchange = SendAhead(ticket);
+        var b = ReadyWorker("shop-2");
+
+        dispatcher.Add(b);
+
+        Assert.True(ticket.IsTakenBack);
+        Assert.Same(b, ticket.MovedTo);
+        Assert.Equal(1, b.InFlight);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task QueueDeadline_TakesBackARequestItsWorkerHasNotStarted_AsExpired()
+    {
+        var dispatcher = Dispatcher();
+        var a = ReadyWorker("shop-1");
+        dispatcher.Add(a);
+        await TakeFreeAsync(dispatcher);
+        var ticket = (await TakeFreeAsync(dispatcher)).Ticket!;
+        using var exchange = SendAhead(ticket);
+        dispatcher.StartQueueDeadline(ticket, waited: TimeSpan.FromSeconds(10));
+
+        _time.Advance(TimeSpan.FromSeconds(19));
+        Assert.False(ticket.IsTakenBack, "20 s of the queue's 30 are left");
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.True(ticket.IsTakenBack);
+        Assert.True(ticket.Expired);
+        Assert.Null(ticket.MovedTo);
+        Assert.True(exchange.IsCancellationRequested);
+        Assert.False(File.Exists(ticket.FilePath));
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task QueueDeadline_StopsWhenTheRequestIsReleased()
+    {
+        var dispatcher = Dispatcher();
+        var a = ReadyWorker("shop-1");
+        dispatcher.Add(a);
+        await TakeFreeAsync(dispatcher);
+        var ahead = await TakeFreeAsync(dispatcher);
+        using var exchange = SendAhead(ahead.Ticket!);
+        dispatcher.StartQueueDeadline(ahead.Ticket!, TimeSpan.Zero);
+        File.Delete(ahead.Ticket!.FilePath);
+        dispatcher.Release(a, ahead.Ticket);
+
+        _time.Advance(QueueTimeout * 2);
+
+        Assert.False(ahead.Ticket.IsTakenBack);
+        Assert.False(exchange.IsCancellationRequested);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task TryTakeBack_SucceedsOnce_AndNeverAfterTheWorkerTookIt()
+    {
+        var dispatcher = Dispatcher();
+        var a = ReadyWorker("shop-1");
+        dispatcher.Add(a);
+        await TakeFreeAsync(dispatcher);
+        var ticket = (await TakeFreeAsync(dispatcher)).Ticket!;
+        using var exchange = SendAhead(ticket);
+
+        Assert.True(ticket.TryTakeBack(null));
+        Assert.False(ticket.TryTakeBack(null), "only the first taker owns the request");
+        Assert.True(ticket.IsTakenBack);
+
+        // The request taken back leaves; the next one handed ahead finds the worker quicker.
+        dispatcher.Release(a, ticket, served: false);
+        var next = (await TakeFreeAsync(dispatcher)).Ticket!;
+        Assert.True(next.TryIssue());
+        File.Delete(next.FilePath);
+        Assert.False(next.TryTakeBack(null), "the worker removed the file first");
+        Assert.False(next.IsTakenBack);
+    }
+}
