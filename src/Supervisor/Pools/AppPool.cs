@@ -378,6 +378,7 @@ public sealed partial class AppPool : IAsyncDisposable
         foreach (var worker in _workers)
         {
             worker.Connections?.Dispose();
+            worker.Tickets?.Dispose();
         }
 
         _workers.Clear();
@@ -415,6 +416,7 @@ public sealed partial class AppPool : IAsyncDisposable
         if (worker.Exited.IsCompleted)
         {
             worker.Connections?.Dispose();
+            worker.Tickets?.Dispose();
         }
     }
 

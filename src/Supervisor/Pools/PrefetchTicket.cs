@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using PyPE.Supervisor.Workers;
 
 namespace PyPE.Supervisor.Pools;
@@ -7,54 +6,59 @@ namespace PyPE.Supervisor.Pools;
 /// <summary>
 /// A request handed to a worker ahead of time (<c>pool.prefetch</c>): every thread of every worker was busy, so it
 /// waits in the worker's socket instead of the host's queue, and the worker starts it the moment it finishes the one
-/// in hand, without waiting for the host to send the next. Who runs it is settled by a file, <c>&lt;socket&gt;.t&lt;n&gt;</c>,
-/// created before the request is sent: the worker removes it before it starts the request, and the host removes it
-/// to take the request back for a worker that became free first. <c>unlink(2)</c> is atomic, so exactly one of them
-/// succeeds: a request taken back never runs on the first worker, and one the worker took is never sent twice.
+/// in hand, without waiting for the host to send the next. Who runs it is settled in the worker's
+/// <see cref="TicketTable"/>: the worker marks the ticket started before it runs the request, the host marks it taken
+/// back to give the request to a worker that became free first; one lock-guarded slot, so exactly one of them
+/// succeeds — a request taken back never runs on the first worker, and one the worker took is never sent twice.
 /// </summary>
-public sealed partial class PrefetchTicket
+public sealed class PrefetchTicket
 {
     private readonly Lock _lock = new();
+    private readonly WorkerDispatcher _owner;
+    private readonly TicketTable _table;
     private volatile TicketState _state;
     private CancellationTokenSource? _exchange;
     private ITimer? _deadline;
 
-    private readonly WorkerDispatcher _owner;
-
-    internal PrefetchTicket(WorkerDispatcher owner, Worker worker, long number)
+    internal PrefetchTicket(WorkerDispatcher owner, Worker worker, TicketTable table, int slot, long number)
     {
         _owner = owner;
+        _table = table;
         Worker = worker;
+        Slot = slot;
         Number = number;
-        FilePath = string.Create(CultureInfo.InvariantCulture, $"{worker.SocketPath}.t{number}");
+        HeaderValue = string.Create(CultureInfo.InvariantCulture, $"{slot}:{number}");
     }
 
     private enum TicketState
     {
-        /// <summary>Handed out with the slot; no file yet.</summary>
+        /// <summary>Handed out with the slot; not in the table yet.</summary>
         New,
 
-        /// <summary>The file exists: the request may be on its way to the worker.</summary>
+        /// <summary>In the table: the request may be on its way to the worker.</summary>
         Issued,
 
         /// <summary>The request reached the worker's socket; the dispatcher may take it back from here on.</summary>
         Armed,
 
-        /// <summary>The worker took it (or no file could be made): it runs there.</summary>
+        /// <summary>The worker took it (or it could not be issued): it runs there.</summary>
         Settled,
 
-        /// <summary>The host removed the file first: the worker will never run it.</summary>
+        /// <summary>The host marked it first: the worker will never run it.</summary>
         TakenBack,
     }
 
     /// <summary>The worker the request was handed to.</summary>
     public Worker Worker { get; }
 
-    /// <summary>The number the request carries (header <c>X-PyPE-Ticket</c>).</summary>
+    /// <summary>The ticket's slot in the worker's <see cref="TicketTable"/>.</summary>
+    public int Slot { get; }
+
+    /// <summary>The ticket's number, unique within the pool: a reused slot never passes for an earlier ticket.</summary>
     public long Number { get; }
 
-    /// <summary>The file whose removal settles who runs the request.</summary>
-    public string FilePath { get; }
+    /// <summary>What the request carries in <c>X-PyPE-Ticket</c>: <c>&lt;slot&gt;:&lt;number&gt;</c>.</summary>
+    public string HeaderValue { get; }
 
     /// <summary>The worker whose free thread was held for the request when the dispatcher took it back; null otherwise.</summary>
     public Worker? MovedTo { get; private set; }
@@ -67,43 +71,21 @@ public sealed partial class PrefetchTicket
     internal bool IsArmed => _state == TicketState.Armed;
 
     /// <summary>
-    /// Creates the file, before the request is sent. False when it cannot be made (the runtime directory is gone or
-    /// full): the request then goes out without a ticket and simply runs on this worker.
+    /// Writes the ticket into the table, before the request is sent. False when it cannot be (the worker exited):
+    /// the request then goes out without a ticket and simply runs there, if anywhere.
     /// </summary>
     public bool TryIssue()
     {
-        try
-        {
-            File.OpenHandle(FilePath, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete).Dispose();
-        }
-        catch (IOException)
-        {
-            return Settle();
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return Settle();
-        }
-
+        var issued = _table.TryIssue(Slot, Number);
         lock (_lock)
         {
             if (_state == TicketState.New)
             {
-                _state = TicketState.Issued;
+                _state = issued ? TicketState.Issued : TicketState.Settled;
             }
         }
 
-        return true;
-
-        bool Settle()
-        {
-            lock (_lock)
-            {
-                _state = TicketState.Settled;
-            }
-
-            return false;
-        }
+        return issued;
     }
 
     /// <summary>
@@ -125,9 +107,9 @@ public sealed partial class PrefetchTicket
     }
 
     /// <summary>
-    /// Takes the request back if the worker has not started it. True when this call removed the file: the worker
-    /// will not run the request (it drops it when it gets to it), and <paramref name="movedTo"/>, when given, holds a
-    /// slot for it. False when the worker took it first (or it never had a file), or it was taken back already
+    /// Takes the request back if the worker has not started it. True when this call won: the worker will not run the
+    /// request (it drops it when it gets to it), and <paramref name="movedTo"/>, when given, holds a slot for it.
+    /// False when the worker took it first (or it was never issued), or it was taken back already
     /// (<see cref="IsTakenBack"/>, by whoever did it, with their <see cref="MovedTo"/>).
     /// </summary>
     public bool TryTakeBack(Worker? movedTo) => TryTakeBack(movedTo, expiring: false);
@@ -149,9 +131,9 @@ public sealed partial class PrefetchTicket
                 return false;
             }
 
-            // New: no file was made and the request never left. Any failure to remove the file leaves the request to
-            // the worker: it was there first (ENOENT), or it fails the same way and then serves (the shim's rule).
-            if (_state is not TicketState.New && Unlink(FilePath) != 0)
+            // New: never issued, so the request never left. Otherwise the table decides; a table that is gone (the
+            // worker exited) decides nothing, and the request keeps the usual rules for a worker that died.
+            if (_state is not TicketState.New && !_table.TryTakeBack(Slot, Number))
             {
                 _state = TicketState.Settled;
                 return false;
@@ -175,7 +157,4 @@ public sealed partial class PrefetchTicket
 
         return true;
     }
-
-    [LibraryImport("libc", EntryPoint = "unlink", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Unlink(string path);
 }

@@ -125,6 +125,7 @@ public sealed class WorkerDispatcher
             {
                 _tickets.Remove(ticket);
                 ticket.StopDeadline();
+                worker.Tickets?.Free(ticket.Slot);
             }
 
             if (served)
@@ -297,12 +298,12 @@ public sealed class WorkerDispatcher
     private AcquireResult Grant(Worker worker)
     {
         worker.InFlight++;
-        if (worker.InFlight <= worker.Capacity)
+        if (worker.InFlight <= worker.Capacity || worker.Tickets is not { } table || table.TryAllocate() is not (>= 0 and var slot))
         {
             return new(worker, AcquireFailure.None);
         }
 
-        var ticket = new PrefetchTicket(this, worker, ++_ticketNumbers);
+        var ticket = new PrefetchTicket(this, worker, table, slot, ++_ticketNumbers);
         _tickets.Add(ticket);
         _prefetched++;
         return new(worker, AcquireFailure.None, ticket);

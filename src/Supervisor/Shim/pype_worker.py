@@ -30,15 +30,18 @@ Exit codes: 0 stopped by SIGTERM, 3 the app could not be loaded, 4 the socket co
 
 import errno
 import faulthandler
+import fcntl
 import gc
 import importlib
 import io
+import mmap
 import os
 import queue
 import select
 import signal
 import socket
 import stat
+import struct
 import sys
 import threading
 import time
@@ -56,6 +59,7 @@ MAX_REQUEST_LINE = 8190
 MAX_HEADERS = 100
 MAX_HEADER_LINE = 8190
 MAX_ERROR_BYTES = 32 * 1024
+TICKET_SLOTS = 64  # slots of the host's ticket table (TicketTable.Slots)
 DRAIN_PARTIAL_SECONDS = 10.0
 
 # RFC 7230 tchar: a header name or method must consist of these only.
@@ -725,6 +729,8 @@ class Server(object):
         self.listener = listener
         self.socket_path = config["socket"]
         self.socket_ino = None
+        self.tickets = None  # (fd, mmap) of <socket>.tickets, opened at the first ticket
+        self.tickets_lock = threading.Lock()
         try:
             self.socket_ino = os.stat(self.socket_path).st_ino
         except OSError:
@@ -1001,21 +1007,45 @@ class Server(object):
             return not close
 
     def take_ticket(self, ticket):
-        """A request the host handed to this worker ahead of time, while every thread was busy, carries a ticket:
-        the file <socket>.t<ticket>, which the host created before sending it. Whoever removes the file owns the
-        request: this worker (it serves it), or the host, which takes the request back to give it to a worker that
-        became free first. unlink(2) is atomic, so exactly one of them wins, and a request is never run twice."""
-        if not ticket.isdigit() or len(ticket) > 20:
+        """A request the host handed to this worker ahead of time, while every thread was busy, carries a ticket,
+        "<slot>:<number>": slot <slot> of the table <socket>.tickets that the host wrote "<number>, issued" into
+        before it sent the request. Under a lock on that slot's 8 bytes (which the host takes too), this worker marks
+        it started and serves the request, or finds the host marked it taken back (to give the request to a worker
+        that became free first) and drops it. So exactly one of them has it, and a request never runs twice. When
+        the table cannot be read, the request is dropped: the host then answers it itself."""
+        slot, sep, number = ticket.partition(":")
+        if not sep or not slot.isdigit() or not number.isdigit() or len(slot) > 2 or len(number) > 18:
             return False
-        if self.socket_path.startswith(TCP_PREFIX):
-            return True  # no shared directory with a host: nothing to arbitrate
+        slot = int(slot)
+        if slot >= TICKET_SLOTS:
+            return False
+        issued = (int(number) << 8) | 1
+        table = self.tickets or self.open_tickets()
+        if table is None:
+            return False
+        fd, view = table
+        offset = slot * 8
+        with self.tickets_lock:  # lockf locks belong to the process: threads of one worker exclude each other here
+            fcntl.lockf(fd, fcntl.LOCK_EX, 8, offset, 0)
+            try:
+                if struct.unpack_from("<q", view, offset)[0] != issued:
+                    return False
+                struct.pack_into("<q", view, offset, issued + 1)  # started
+                return True
+            finally:
+                fcntl.lockf(fd, fcntl.LOCK_UN, 8, offset, 0)
+
+    def open_tickets(self):
         try:
-            os.unlink(self.socket_path + ".t" + ticket)
-        except FileNotFoundError:
-            return False
+            fd = os.open(self.socket_path + ".tickets", os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
         except OSError:
-            pass  # the host cannot remove it either, so it waits for this answer: serve
-        return True
+            return None
+        try:
+            self.tickets = (fd, mmap.mmap(fd, TICKET_SLOTS * 8))
+        except (OSError, ValueError):
+            os.close(fd)
+            return None
+        return self.tickets
 
     def log_exception(self, req):
         try:

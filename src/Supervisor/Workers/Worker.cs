@@ -36,8 +36,11 @@ public sealed class Worker
     /// <summary>Requests handed to it ahead of time beyond <see cref="Capacity"/> while every thread is busy (<c>pool.prefetch</c>).</summary>
     public int Prefetch { get; }
 
-    /// <summary>The most requests the host has out at this worker at once: its threads and its prefetch.</summary>
-    internal int SlotLimit => Capacity + Prefetch;
+    /// <summary>The most requests the host has out at this worker at once: its threads, and its prefetch when it has a ticket table.</summary>
+    internal int SlotLimit => Tickets is null ? Capacity : Capacity + Prefetch;
+
+    /// <summary>Where the tickets of requests handed ahead to it are settled; set when it is ready, if it has a prefetch.</summary>
+    public TicketTable? Tickets { get; internal set; }
 
     /// <summary>Requests after which the worker is recycled (0 = never); includes this worker's jitter.</summary>
     public long RecycleAfterRequests { get; }

@@ -74,6 +74,10 @@ public sealed partial class WorkerLauncher(WorkerNotifyListener notify, WorkerLa
         {
             worker.ReadyAt = time.GetUtcNow();
             worker.Connections = new WorkerConnectionPool(worker);
+            if (worker.Prefetch > 0)
+            {
+                worker.Tickets = TicketTable.TryCreate(worker.SocketPath + ".tickets");
+            }
             var startMilliseconds = (worker.ReadyAt.Value - worker.CreatedAt).TotalMilliseconds;
             LogReady(app.Name, worker.Id, pid, startMilliseconds);
             return WorkerStartResult.Success;

@@ -140,4 +140,28 @@ public sealed class PrefetchTests
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal(2, await AppRunsAsync(host, "pf4")); // the slow one and /stats: never the one whose client left
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task WorkerKilled_WithAPostHandedAhead_ThePostGoesToTheReplacement_BecauseItNeverStarted()
+    {
+        await using var host = await TestHost.StartAsync([new TestApp("pf5") { Pool = new() { ["minWorkers"] = 1, ["maxWorkers"] = 1, ["prefetch"] = 1 } }]);
+        await host.WaitForReadyWorkersAsync("pf5", 1);
+        var pid = (await host.AppStatusAsync("pf5")).GetProperty("workers")[0].GetProperty("pid").GetInt32();
+
+        var slow = host.Client.GetAsync("/apps/pf5/slow?ms=5000");
+        await Wait.UntilAsync(async () => (await InFlightAsync(host, "pf5"))[0] == 1, Patience, "the slow request is in hand");
+        var post = host.Client.PostAsync("/apps/pf5/echo", new StringContent("handed ahead"));
+        await Wait.UntilAsync(async () => (await InFlightAsync(host, "pf5"))[0] == 2, Patience, "the POST is handed ahead");
+        System.Diagnostics.Process.GetProcessById(pid).Kill();
+
+        // Without a ticket a POST whose worker died gets 502 (it may have run); this one provably never started.
+        using var posted = await post.WaitAsync(Patience);
+        Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+        var echo = JsonDocument.Parse(await posted.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("POST", echo.GetProperty("method").GetString());
+        Assert.NotEqual(pid.ToString(System.Globalization.CultureInfo.InvariantCulture), echo.GetProperty("pid").ToString());
+        using (await slow)
+        {
+        }
+    }
 }

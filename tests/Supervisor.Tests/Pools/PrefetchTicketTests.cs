@@ -7,8 +7,9 @@ namespace PyPE.Supervisor.Tests.Pools;
 
 /// <summary>
 /// The dispatcher's side of <c>pool.prefetch</c>: which requests are handed ahead, and taking one back for a worker
-/// that became free. The ticket files are real (in a temp folder); the worker's side — removing the file before it
-/// starts a request — is played by deleting the file, and checked against the real shim in the host's tests.
+/// that became free. The ticket tables are real files (in a temp folder); the worker's side — marking a ticket started
+/// before it runs the request — is played with <see cref="TicketTable.TryStart"/>, and checked against the real shim
+/// in the host's tests.
 /// </summary>
 public sealed class PrefetchTicketTests : IDisposable
 {
@@ -23,6 +24,11 @@ public sealed class PrefetchTicketTests : IDisposable
     private Worker ReadyWorker(string id, int prefetch = 1)
     {
         var worker = new Worker(id, "shop", _dir.Combine(id + ".sock"), 1, 0, _time, prefetch);
+        if (prefetch > 0)
+        {
+            worker.Tickets = TicketTable.TryCreate(_dir.Combine(id + ".sock.tickets"));
+        }
+
         Assert.True(worker.TryMove(WorkerState.Ready));
         return worker;
     }
@@ -54,7 +60,6 @@ public sealed class PrefetchTicketTests : IDisposable
     private static CancellationTokenSource SendAhead(PrefetchTicket ticket)
     {
         Assert.True(ticket.TryIssue());
-        Assert.True(File.Exists(ticket.FilePath));
         var exchange = new CancellationTokenSource();
         ticket.Arm(exchange);
         return exchange;
@@ -81,7 +86,7 @@ public sealed class PrefetchTicketTests : IDisposable
         Assert.NotNull(fourth.Ticket);
         Assert.NotSame(third.Worker, fourth.Worker);
         Assert.Same(third.Worker, third.Ticket!.Worker);
-        Assert.NotEqual(third.Ticket.FilePath, fourth.Ticket!.FilePath);
+        Assert.NotEqual(third.Ticket.Number, fourth.Ticket!.Number);
         Assert.Equal(2, dispatcher.Prefetched);
 
         Assert.False(dispatcher.AcquireAsync(CancellationToken.None).AsTask().IsCompleted, "every slot is taken: the fifth waits in the host's queue");
@@ -133,7 +138,7 @@ public sealed class PrefetchTicketTests : IDisposable
         Assert.Same(other, ticket.MovedTo);
         Assert.False(ticket.Expired);
         Assert.True(exchange.IsCancellationRequested, "the hop stops waiting for an answer that will not come");
-        Assert.False(File.Exists(ticket.FilePath), "the worker finds no ticket, so it drops the request");
+        Assert.False(ticket.Worker.Tickets!.TryStart(ticket.Slot, ticket.Number), "the worker finds the ticket taken back, so it drops the request");
         Assert.Equal(1, other.InFlight);
         Assert.Equal(1, dispatcher.TakenBack);
         Assert.Equal(1, other.RequestsServed);
@@ -150,7 +155,7 @@ public sealed class PrefetchTicketTests : IDisposable
         var (dispatcher, ahead, other) = await BothBusyAndOneAheadAsync();
         var ticket = ahead.Ticket!;
         using var exchange = SendAhead(ticket);
-        File.Delete(ticket.FilePath); // the worker took it: it runs there
+        Assert.True(ticket.Worker.Tickets!.TryStart(ticket.Slot, ticket.Number)); // the worker took it: it runs there
 
         dispatcher.Release(other);
 
@@ -169,7 +174,7 @@ public sealed class PrefetchTicketTests : IDisposable
         dispatcher.Release(other);
 
         Assert.False(ahead.Ticket.IsTakenBack);
-        Assert.True(File.Exists(ahead.Ticket.FilePath));
+        Assert.True(ahead.Ticket.Worker.Tickets!.TryStart(ahead.Ticket.Slot, ahead.Ticket.Number), "still the worker's to start");
         Assert.Equal(0, other.InFlight);
     }
 
@@ -210,7 +215,7 @@ public sealed class PrefetchTicketTests : IDisposable
         Assert.True(ticket.Expired);
         Assert.Null(ticket.MovedTo);
         Assert.True(exchange.IsCancellationRequested);
-        Assert.False(File.Exists(ticket.FilePath));
+        Assert.False(a.Tickets!.TryStart(ticket.Slot, ticket.Number));
     }
 
     [Fact(Timeout = 10_000)]
@@ -223,7 +228,7 @@ public sealed class PrefetchTicketTests : IDisposable
         var ahead = await TakeFreeAsync(dispatcher);
         using var exchange = SendAhead(ahead.Ticket!);
         dispatcher.StartQueueDeadline(ahead.Ticket!, TimeSpan.Zero);
-        File.Delete(ahead.Ticket!.FilePath);
+        Assert.True(a.Tickets!.TryStart(ahead.Ticket!.Slot, ahead.Ticket.Number));
         dispatcher.Release(a, ahead.Ticket);
 
         _time.Advance(QueueTimeout * 2);
@@ -250,8 +255,26 @@ public sealed class PrefetchTicketTests : IDisposable
         dispatcher.Release(a, ticket, served: false);
         var next = (await TakeFreeAsync(dispatcher)).Ticket!;
         Assert.True(next.TryIssue());
-        File.Delete(next.FilePath);
+        Assert.True(a.Tickets!.TryStart(next.Slot, next.Number));
         Assert.False(next.TryTakeBack(null), "the worker removed the file first");
         Assert.False(next.IsTakenBack);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task TicketTable_AReusedSlot_NeverPassesForTheTicketItHeldBefore()
+    {
+        await Task.Yield();
+        using var table = TicketTable.TryCreate(_dir.Combine("w9.sock.tickets"))!;
+        var slot = table.TryAllocate();
+        Assert.True(table.TryIssue(slot, 41));
+        Assert.True(table.TryTakeBack(slot, 41));
+        table.Free(slot);
+        Assert.Equal(slot, table.TryAllocate());
+        Assert.True(table.TryIssue(slot, 42));
+
+        // Ticket 41's request, taken back, reaches the worker only now: it finds 42 there and drops it.
+        Assert.False(table.TryStart(slot, 41));
+        Assert.True(table.TryStart(slot, 42));
+        Assert.False(table.TryTakeBack(slot, 42), "started: the host cannot take it back any more");
     }
 }

@@ -30,8 +30,8 @@ internal static class RequestHead
     /// <summary>Writes the head into <paramref name="head"/> and returns the body to send after it (empty when none).</summary>
     /// <param name="context">The client's request.</param>
     /// <param name="head">Where the head is written (reset first).</param>
-    /// <param name="ticket">The request's prefetch ticket number; 0 when it has none.</param>
-    public static ReadOnlyMemory<byte> Write(HttpContext context, ArrayBufferWriter<byte> head, long ticket = 0)
+    /// <param name="ticket">The request's prefetch ticket (<see cref="PyPE.Supervisor.Pools.PrefetchTicket.HeaderValue"/>); null when it has none.</param>
+    public static ReadOnlyMemory<byte> Write(HttpContext context, ArrayBufferWriter<byte> head, string? ticket = null)
     {
         head.ResetWrittenCount();
         var request = context.Request;
@@ -79,11 +79,9 @@ internal static class RequestHead
             AppendHeader(head, "X-Forwarded-Host", request.Host.Value);
         }
 
-        if (ticket > 0)
+        if (ticket is not null)
         {
-            Append(head, TicketHeader + ": ");
-            AppendNumber(head, ticket);
-            Append(head, "\r\n");
+            AppendHeader(head, TicketHeader, ticket);
         }
 
         // The dispatcher buffered the body (RequestBodyBuffer): it goes out whole, with its length.

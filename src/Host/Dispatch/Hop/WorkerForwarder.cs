@@ -93,7 +93,7 @@ internal static class WorkerForwarder
     private static async ValueTask<(HopResult Result, bool Reusable)> ExchangeAsync(HttpContext context, WorkerConnection connection, PrefetchTicket? ticket, TimeSpan activityTimeout)
     {
         var aborted = context.RequestAborted;
-        var body = RequestHead.Write(context, connection.Outgoing, ticket?.Number ?? 0);
+        var body = RequestHead.Write(context, connection.Outgoing, ticket?.HeaderValue);
         var cancellation = connection.Cancellation;
         connection.ActivityTimeout = activityTimeout;
         cancellation.CancelAfter(activityTimeout);
