@@ -21,6 +21,9 @@ internal sealed partial class DispatchMiddleware(
     ILogger<DispatchMiddleware> logger)
 {
     private static readonly TimeSpan DyingProcessGrace = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How often a request handed ahead that its worker never started goes again after that worker failed.</summary>
+    private const int MaxResendsAfterFailure = 2;
     private readonly AppMetrics _unrouted = metrics.ForApp(PyPEMetrics.NoApp);
 
     public async Task InvokeAsync(HttpContext context)
@@ -90,7 +93,7 @@ internal sealed partial class DispatchMiddleware(
 
         var retried = false;
         var rerouted = false;
-        var resentAfterFailure = false;
+        var resentAfterFailure = 0;
         AcquireResult? moved = null;
         while (true)
         {
@@ -136,15 +139,26 @@ internal sealed partial class DispatchMiddleware(
                 // its own request timeout starts: its worker's silence is measured from the send.
                 var timeout = ticket is null ? route.RequestTimeout : route.RequestTimeout + route.Pool.Dispatcher.QueueTimeout;
                 var hop = await WorkerForwarder.ForwardAsync(context, worker, ticket, timeout);
-                if (hop.Error != HopError.None && ticket is not null && IsTakenBack(ticket, ref resentAfterFailure))
+                if (hop.Error != HopError.None && ticket is not null && NeverStarted(ticket))
                 {
-                    // The worker never started it: taken back for a free worker, or (once) after this worker failed
-                    // or stayed silent on the request before it: it goes again, whatever its method.
+                    // Taken back for a free worker, at its queue deadline, or just now after this worker failed or
+                    // stayed silent before reaching it: it goes again, whatever its method (a few times at most).
                     outcome = ForwardOutcome.TakenBack;
                     moved = ticket.MovedTo is { } to ? new AcquireResult(to, AcquireFailure.None) : null;
-                    if (moved is null && hop.Error == HopError.NotSent)
+                    if (moved is null && !ticket.Expired)
                     {
-                        route.Pool.ReportUnreachable(worker);
+                        if (hop.Error == HopError.NotSent)
+                        {
+                            route.Pool.ReportUnreachable(worker);
+                        }
+
+                        if (++resentAfterFailure > MaxResendsAfterFailure)
+                        {
+                            outcome = ForwardOutcome.NeverRan;
+                            route.Metrics.RecordRejected(RejectReason.WorkerLost);
+                            LogForwardFailed(route.Pool.App.Name, worker.Id, worker.Pid, hop.Error, Describe(hop.Exception));
+                            await AnswerOrCutAsync(context, pages.BadGatewayAsync);
+                        }
                     }
                 }
                 else
@@ -169,7 +183,7 @@ internal sealed partial class DispatchMiddleware(
             }
             finally
             {
-                if (outcome == ForwardOutcome.TakenBack)
+                if (outcome is ForwardOutcome.TakenBack or ForwardOutcome.NeverRan)
                 {
                     route.Pool.Dispatcher.Release(worker, ticket, served: false);
                 }
@@ -182,6 +196,12 @@ internal sealed partial class DispatchMiddleware(
                 else
                 {
                     route.Pool.Dispatcher.Release(worker, ticket);
+                }
+
+                if (outcome != ForwardOutcome.TakenBack && ticket is { IsTakenBack: true, MovedTo: { } unclaimed })
+                {
+                    // Taken back for a free worker while this request left by an exception: give that thread back.
+                    route.Pool.Dispatcher.Release(unclaimed, served: false);
                 }
             }
 
@@ -214,7 +234,7 @@ internal sealed partial class DispatchMiddleware(
                     ForwardOutcome.Done => new(route, ResponseOrigin.App, context.Response.StatusCode),
                     // A response that broke off after it started still counts as the platform's failure.
                     ForwardOutcome.WorkerSilent => new(route, ResponseOrigin.Host, StatusCodes.Status504GatewayTimeout),
-                    ForwardOutcome.Failed => new(route, ResponseOrigin.Host, StatusCodes.Status502BadGateway),
+                    ForwardOutcome.Failed or ForwardOutcome.NeverRan => new(route, ResponseOrigin.Host, StatusCodes.Status502BadGateway),
                     _ => new(route, ResponseOrigin.Host, context.Response.StatusCode),
                 };
             }
@@ -226,31 +246,20 @@ internal sealed partial class DispatchMiddleware(
     }
 
     /// <summary>
-    /// Whether the worker never started a request handed ahead to it, after its hop failed: the dispatcher took it
-    /// back for a free worker, or this request takes it back now (only once per request, so a request that keeps
-    /// landing behind failing workers ends in the usual 502/504).
+    /// Whether the worker never started a request handed ahead to it, after its hop failed: taken back already (for a
+    /// free worker, or at its queue deadline), or taken back now. Always settles the ticket, so nothing can take it
+    /// back once this request has moved on.
     /// </summary>
-    private static bool IsTakenBack(PrefetchTicket ticket, ref bool resentAfterFailure)
-    {
-        if (ticket.IsTakenBack)
-        {
-            return true;
-        }
-
-        if (resentAfterFailure || !ticket.TryTakeBack(null))
-        {
-            return ticket.IsTakenBack;
-        }
-
-        resentAfterFailure = true;
-        return true;
-    }
+    private static bool NeverStarted(PrefetchTicket ticket) => ticket.IsTakenBack || ticket.TryTakeBack(null) || ticket.IsTakenBack;
 
     private async Task ReleaseWhenFreeAsync(AppRoute route, Worker worker, PrefetchTicket? ticket)
     {
         try
         {
-            if (!await WorkerProbe.WaitUntilFreeAsync(worker, route.RequestTimeout))
+            // The probe is answered in turn, so behind any requests handed ahead to the worker as well: each of them may
+            // take up to the request timeout.
+            var patience = route.RequestTimeout * (1 + (worker.Tickets is null ? 0 : worker.Prefetch));
+            if (!await WorkerProbe.WaitUntilFreeAsync(worker, patience))
             {
                 LogAbandonedRequestHung(route.Pool.App.Name, worker.Id, worker.Pid);
                 route.Pool.ReportRequestTimeout(worker);
@@ -270,6 +279,7 @@ internal sealed partial class DispatchMiddleware(
     {
         Done,
         TakenBack,
+        NeverRan,
         ClientGone,
         WorkerSilent,
         RetryElsewhere,

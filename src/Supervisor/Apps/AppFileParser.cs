@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using PyPE.Supervisor.Workers;
 
 namespace PyPE.Supervisor.Apps;
 
@@ -282,6 +283,11 @@ public static partial class AppFileParser
             StopTimeout = reader.Seconds(p, "stopTimeoutSeconds", defaults.StopTimeout, 0, 3600),
             MaxRequestBodyBytes = reader.Long(p, "maxRequestBodyBytes", defaults.MaxRequestBodyBytes, 0, 1024L * 1024 * 1024),
         };
+
+        if (pool.Prefetch > 0 && pool.Threads + pool.Prefetch > TicketTable.Slots)
+        {
+            errors.Add(new(file, "pool.prefetch", $"pool.threads + pool.prefetch may be at most {TicketTable.Slots} (a worker's ticket table), not {pool.Threads + pool.Prefetch}; set prefetch to 0 for this many threads"));
+        }
 
         if (pool.MinWorkers > pool.MaxWorkers)
         {

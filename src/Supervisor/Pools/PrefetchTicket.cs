@@ -71,39 +71,48 @@ public sealed class PrefetchTicket
     internal bool IsArmed => _state == TicketState.Armed;
 
     /// <summary>
-    /// Writes the ticket into the table, before the request is sent. False when it cannot be (the worker exited):
-    /// the request then goes out without a ticket and simply runs there, if anywhere.
+    /// Writes the ticket into the table, before the request is sent. False when it was taken back already (its queue
+    /// deadline passed first: <see cref="IsTakenBack"/>; the request must not be sent), or when the table cannot take
+    /// it (the worker exited): the request then goes out without a ticket and simply runs there, if anywhere.
     /// </summary>
     public bool TryIssue()
     {
-        var issued = _table.TryIssue(Slot, Number);
         lock (_lock)
         {
-            if (_state == TicketState.New)
+            if (_state != TicketState.New)
             {
-                _state = issued ? TicketState.Issued : TicketState.Settled;
+                return false;
             }
-        }
 
-        return issued;
+            var issued = _table.TryIssue(Slot, Number);
+            _state = issued ? TicketState.Issued : TicketState.Settled;
+            return issued;
+        }
     }
 
     /// <summary>
-    /// The request is in the worker's socket: from now on the dispatcher may take it back, and then cancels
-    /// <paramref name="exchange"/> so the hop stops waiting for an answer that will not come.
+    /// The request is about to go out on the connection whose I/O <paramref name="exchange"/> cancels: from now on
+    /// the dispatcher may take it back, and then cancels the exchange so the hop stops sending, or stops waiting for
+    /// an answer that will not come. Taken back already (its deadline), the exchange is cancelled at once.
     /// </summary>
-    public void Arm(CancellationTokenSource exchange)
+    public void Attach(CancellationTokenSource exchange)
     {
         lock (_lock)
         {
-            if (_state != TicketState.Issued)
+            if (_state is TicketState.Issued or TicketState.Armed)
             {
+                _exchange = exchange;
+                _state = TicketState.Armed;
                 return;
             }
 
-            _exchange = exchange;
-            _state = TicketState.Armed;
+            if (_state != TicketState.TakenBack)
+            {
+                return;
+            }
         }
+
+        exchange.Cancel();
     }
 
     /// <summary>

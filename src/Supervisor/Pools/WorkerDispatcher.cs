@@ -336,7 +336,7 @@ public sealed class WorkerDispatcher
     }
 
     /// <summary>
-    /// Removes the ticket's file: the request then moves to <paramref name="free"/> (its hop is woken to go there);
+    /// Marks the ticket taken back: the request then moves to <paramref name="free"/> (its hop is woken to go there);
     /// when the first worker already started it, the held thread is given back (and may take back another).
     /// </summary>
     private void CompleteTakeBack(PrefetchTicket ticket, Worker free)

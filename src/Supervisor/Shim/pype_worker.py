@@ -1020,12 +1020,14 @@ class Server(object):
         if slot >= TICKET_SLOTS:
             return False
         issued = (int(number) << 8) | 1
-        table = self.tickets or self.open_tickets()
-        if table is None:
-            return False
-        fd, view = table
         offset = slot * 8
-        with self.tickets_lock:  # lockf locks belong to the process: threads of one worker exclude each other here
+        # lockf locks belong to the process, so threads of one worker exclude each other here; the table is opened
+        # once, under this lock too (closing a second descriptor of the file would drop the process's locks on it).
+        with self.tickets_lock:
+            table = self.tickets or self.open_tickets()
+            if table is None:
+                return False
+            fd, view = table
             fcntl.lockf(fd, fcntl.LOCK_EX, 8, offset, 0)
             try:
                 if struct.unpack_from("<q", view, offset)[0] != issued:

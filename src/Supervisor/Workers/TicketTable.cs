@@ -26,11 +26,21 @@ public sealed unsafe partial class TicketTable : IDisposable
     private const long TakenBack = 3;
 
     // fcntl: open-file-description locks (Linux 3.15+); they exclude the worker's classic POSIX locks (lockf).
-    private const int F_OFD_SETLKW = 38;
+    private const int F_OFD_SETLK = 37;
+
+    /// <summary>How long the host tries for a slot's lock before it leaves the ticket to the worker (a stopped worker holds it).</summary>
+    private static readonly TimeSpan LockPatience = TimeSpan.FromMilliseconds(200);
     private const short F_WRLCK = 1;
+    private const int EINTR = 4;
+    private const int EAGAIN = 11;
+    private const int EACCES = 13;
     private const short F_UNLCK = 2;
 
+    /// <summary>Held while the mapping is used, and to unmap it.</summary>
     private readonly Lock _gate = new();
+
+    /// <summary>Guards the free slots and retirement: taken under the dispatcher's lock, so never held across a system call.</summary>
+    private readonly Lock _slotsLock = new();
     private readonly SafeFileHandle _file;
     private readonly MemoryMappedFile _map;
     private readonly MemoryMappedViewAccessor _view;
@@ -73,7 +83,7 @@ public sealed unsafe partial class TicketTable : IDisposable
     /// <summary>A free slot, or -1 when every slot is out (called under the dispatcher's lock).</summary>
     public int TryAllocate()
     {
-        lock (_gate)
+        lock (_slotsLock)
         {
             if (_free == 0 || _retired)
             {
@@ -89,14 +99,16 @@ public sealed unsafe partial class TicketTable : IDisposable
     /// <summary>Gives a slot back once its ticket is settled (called under the dispatcher's lock).</summary>
     public void Free(int slot)
     {
-        lock (_gate)
+        lock (_slotsLock)
         {
             _free |= 1UL << slot;
-            if (_retired && _free == ulong.MaxValue)
+            if (!_retired || _free != ulong.MaxValue)
             {
-                Close();
+                return;
             }
         }
+
+        CloseSoon();
     }
 
     /// <summary>Writes ticket <paramref name="number"/> into <paramref name="slot"/>, issued: before the request is sent.</summary>
@@ -122,7 +134,7 @@ public sealed unsafe partial class TicketTable : IDisposable
 
             var fd = (int)_file.DangerousGetHandle();
             var range = new Flock { Type = F_WRLCK, Start = slot * SlotBytes, Length = SlotBytes };
-            if (Fcntl(fd, F_OFD_SETLKW, ref range) != 0)
+            if (!TryLock(fd, ref range))
             {
                 return false;
             }
@@ -141,7 +153,7 @@ public sealed unsafe partial class TicketTable : IDisposable
             finally
             {
                 range.Type = F_UNLCK;
-                _ = Fcntl(fd, F_OFD_SETLKW, ref range);
+                _ = Fcntl(fd, F_OFD_SETLK, ref range);
             }
         }
     }
@@ -152,7 +164,8 @@ public sealed unsafe partial class TicketTable : IDisposable
     /// </summary>
     public void Dispose()
     {
-        lock (_gate)
+        bool idle;
+        lock (_slotsLock)
         {
             if (_retired)
             {
@@ -160,10 +173,12 @@ public sealed unsafe partial class TicketTable : IDisposable
             }
 
             _retired = true;
-            if (_free == ulong.MaxValue)
-            {
-                Close();
-            }
+            idle = _free == ulong.MaxValue;
+        }
+
+        if (idle)
+        {
+            Close();
         }
 
         try
@@ -178,18 +193,46 @@ public sealed unsafe partial class TicketTable : IDisposable
         }
     }
 
+    /// <summary>
+    /// Takes the slot's lock without waiting in the kernel: the worker holds it only for a read and a write, but a
+    /// worker stopped (SIGSTOP) in between would hold it for good, and this runs on a request's thread.
+    /// </summary>
+    private static bool TryLock(int fd, ref Flock range)
+    {
+        var deadline = Environment.TickCount64 + (long)LockPatience.TotalMilliseconds;
+        for (var spin = default(SpinWait); ; spin.SpinOnce(sleep1Threshold: 20))
+        {
+            if (Fcntl(fd, F_OFD_SETLK, ref range) == 0)
+            {
+                return true;
+            }
+
+            var error = Marshal.GetLastPInvokeError();
+            if ((error != EAGAIN && error != EACCES && error != EINTR) || Environment.TickCount64 > deadline)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>Unmaps on the thread pool: the caller may hold the dispatcher's lock, and an exchange may hold <see cref="_gate"/>.</summary>
+    private void CloseSoon() => ThreadPool.UnsafeQueueUserWorkItem(static table => table.Close(), this, preferLocal: false);
+
     private void Close()
     {
-        if (_closed)
+        lock (_gate)
         {
-            return;
-        }
+            if (_closed)
+            {
+                return;
+            }
 
-        _closed = true;
-        _view.SafeMemoryMappedViewHandle.ReleasePointer();
-        _view.Dispose();
-        _map.Dispose();
-        _file.Dispose();
+            _closed = true;
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
+            _map.Dispose();
+            _file.Dispose();
+        }
     }
 
     [StructLayout(LayoutKind.Sequential)]

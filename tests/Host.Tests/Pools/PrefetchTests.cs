@@ -41,7 +41,7 @@ public sealed class PrefetchTests
         await using var host = await TestHost.StartAsync([new TestApp("pf1") { Pool = new() { ["minWorkers"] = 1, ["maxWorkers"] = 1, ["prefetch"] = 1 } }]);
         await host.WaitForReadyWorkersAsync("pf1", 1);
 
-        var slow = host.Client.GetAsync("/apps/pf1/slow?ms=1200");
+        var slow = host.Client.GetAsync("/apps/pf1/slow?ms=3000");
         await Wait.UntilAsync(async () => (await InFlightAsync(host, "pf1"))[0] == 1, Patience, "the slow request is in hand");
         var next = host.Client.GetAsync("/apps/pf1/pid");
         await Wait.UntilAsync(async () => (await InFlightAsync(host, "pf1"))[0] == 2, Patience, "the next request is handed ahead to the busy worker");
@@ -62,9 +62,9 @@ public sealed class PrefetchTests
         await host.WaitForReadyWorkersAsync("pf2", 2);
 
         // The first among equally busy workers takes both the slow request and the one handed ahead.
-        var slow = host.Client.GetAsync("/apps/pf2/slow?ms=5000");
+        var slow = host.Client.GetAsync("/apps/pf2/slow?ms=10000");
         await Wait.UntilAsync(async () => (await InFlightAsync(host, "pf2")).Sum() == 1, Patience, "the slow request is in hand");
-        var quick = host.Client.GetAsync("/apps/pf2/slow?ms=500");
+        var quick = host.Client.GetAsync("/apps/pf2/slow?ms=2000");
         await Wait.UntilAsync(async () => (await InFlightAsync(host, "pf2")).SequenceEqual([1, 1]), Patience, "both workers are busy");
         var ahead = host.Client.GetAsync("/apps/pf2/pid");
         await Wait.UntilAsync(async () => (await InFlightAsync(host, "pf2")).Sum() == 3, Patience, "the third request is handed ahead");
@@ -96,11 +96,11 @@ public sealed class PrefetchTests
     {
         await using var host = await TestHost.StartAsync([new TestApp("pf3")
         {
-            Pool = new() { ["minWorkers"] = 1, ["maxWorkers"] = 1, ["prefetch"] = 1, ["queueTimeoutSeconds"] = 0.3 },
+            Pool = new() { ["minWorkers"] = 1, ["maxWorkers"] = 1, ["prefetch"] = 1, ["queueTimeoutSeconds"] = 0.5 },
         }]);
         await host.WaitForReadyWorkersAsync("pf3", 1);
 
-        var slow = host.Client.GetAsync("/apps/pf3/slow?ms=1500");
+        var slow = host.Client.GetAsync("/apps/pf3/slow?ms=4000");
         await Wait.UntilAsync(async () => (await InFlightAsync(host, "pf3"))[0] == 1, Patience, "the slow request is in hand");
         using var late = await host.Client.GetAsync("/apps/pf3/slow?ms=1");
 
@@ -124,7 +124,7 @@ public sealed class PrefetchTests
         await using var host = await TestHost.StartAsync([new TestApp("pf4") { Pool = new() { ["minWorkers"] = 1, ["maxWorkers"] = 1, ["prefetch"] = 1 } }]);
         await host.WaitForReadyWorkersAsync("pf4", 1);
 
-        var slow = host.Client.GetAsync("/apps/pf4/slow?ms=1500");
+        var slow = host.Client.GetAsync("/apps/pf4/slow?ms=5000");
         await Wait.UntilAsync(async () => (await InFlightAsync(host, "pf4"))[0] == 1, Patience, "the slow request is in hand");
         using (var impatient = new CancellationTokenSource())
         {
@@ -163,5 +163,21 @@ public sealed class PrefetchTests
         using (await slow)
         {
         }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ATicketHeaderFromTheClient_NeverReachesTheWorker()
+    {
+        await using var host = await TestHost.StartAsync([new TestApp("pf6") { Pool = new() { ["minWorkers"] = 1, ["maxWorkers"] = 1, ["prefetch"] = 1 } }]);
+        await host.WaitForReadyWorkersAsync("pf6", 1);
+
+        // Passed on, the shim would look the forged ticket up, not find it issued, and drop the request.
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/apps/pf6/echo");
+        request.Headers.TryAddWithoutValidation("X-PyPE-Ticket", "0:1");
+        using var response = await host.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var headers = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("headers");
+        Assert.DoesNotContain(headers.EnumerateObject(), h => h.Name.Contains("TICKET", StringComparison.OrdinalIgnoreCase));
     }
 }

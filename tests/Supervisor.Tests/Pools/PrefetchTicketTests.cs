@@ -7,7 +7,7 @@ namespace PyPE.Supervisor.Tests.Pools;
 
 /// <summary>
 /// The dispatcher's side of <c>pool.prefetch</c>: which requests are handed ahead, and taking one back for a worker
-/// that became free. The ticket tables are real files (in a temp folder); the worker's side — marking a ticket started
+/// that became free. The ticket tables are real (files in a temp folder); the worker's side — marking a ticket started
 /// before it runs the request — is played with <see cref="TicketTable.TryStart"/>, and checked against the real shim
 /// in the host's tests.
 /// </summary>
@@ -56,12 +56,12 @@ public sealed class PrefetchTicketTests : IDisposable
         return (dispatcher, ahead, ahead.Worker == a ? b : a);
     }
 
-    /// <summary>What the hop does with a handed-ahead request: make the file, send, arm.</summary>
+    /// <summary>What the hop does with a handed-ahead request: write the ticket into the table, attach the exchange, send.</summary>
     private static CancellationTokenSource SendAhead(PrefetchTicket ticket)
     {
         Assert.True(ticket.TryIssue());
         var exchange = new CancellationTokenSource();
-        ticket.Arm(exchange);
+        ticket.Attach(exchange);
         return exchange;
     }
 
@@ -228,13 +228,32 @@ public sealed class PrefetchTicketTests : IDisposable
         var ahead = await TakeFreeAsync(dispatcher);
         using var exchange = SendAhead(ahead.Ticket!);
         dispatcher.StartQueueDeadline(ahead.Ticket!, TimeSpan.Zero);
-        Assert.True(a.Tickets!.TryStart(ahead.Ticket!.Slot, ahead.Ticket.Number));
         dispatcher.Release(a, ahead.Ticket);
 
         _time.Advance(QueueTimeout * 2);
 
-        Assert.False(ahead.Ticket.IsTakenBack);
+        Assert.False(ahead.Ticket!.IsTakenBack, "the deadline of a request whose hop is over must not fire");
         Assert.False(exchange.IsCancellationRequested);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task QueueDeadline_PassedBeforeTheRequestWentOut_KeepsItFromGoingOut()
+    {
+        var dispatcher = Dispatcher();
+        var a = ReadyWorker("shop-1");
+        dispatcher.Add(a);
+        await TakeFreeAsync(dispatcher);
+        var ticket = (await TakeFreeAsync(dispatcher)).Ticket!;
+        dispatcher.StartQueueDeadline(ticket, waited: QueueTimeout);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+
+        Assert.True(ticket.IsTakenBack);
+        Assert.True(ticket.Expired);
+        Assert.False(ticket.TryIssue(), "taken back: the hop must not send it");
+        using var exchange = new CancellationTokenSource();
+        ticket.Attach(exchange);
+        Assert.True(exchange.IsCancellationRequested);
+        Assert.False(a.Tickets!.TryStart(ticket.Slot, ticket.Number), "never issued: a worker could not run it either");
     }
 
     [Fact(Timeout = 10_000)]
@@ -256,7 +275,7 @@ public sealed class PrefetchTicketTests : IDisposable
         var next = (await TakeFreeAsync(dispatcher)).Ticket!;
         Assert.True(next.TryIssue());
         Assert.True(a.Tickets!.TryStart(next.Slot, next.Number));
-        Assert.False(next.TryTakeBack(null), "the worker removed the file first");
+        Assert.False(next.TryTakeBack(null), "the worker marked it started first");
         Assert.False(next.IsTakenBack);
     }
 

@@ -20,13 +20,19 @@ internal static class WorkerForwarder
     /// <param name="context">The client's request, its body already buffered; the worker's answer is written to its response.</param>
     /// <param name="worker">The worker whose slot the caller holds.</param>
     /// <param name="ticket">The slot's ticket when it hands the request ahead to a busy worker: the request carries
-    /// it, and the dispatcher may take the request back (the hop then ends with <see cref="HopError.WorkerSilent"/>
-    /// and <see cref="PrefetchTicket.IsTakenBack"/> set). The caller settles it after a failure.</param>
+    /// it, and the request may be taken back (the hop then ends with an error and <see cref="PrefetchTicket.IsTakenBack"/>
+    /// set). The caller settles it after any failure.</param>
     /// <param name="activityTimeout">How long the worker may stay silent before it is given up on.</param>
     public static async Task<HopResult> ForwardAsync(HttpContext context, Worker worker, PrefetchTicket? ticket, TimeSpan activityTimeout)
     {
         if (ticket is not null && !ticket.TryIssue())
         {
+            if (ticket.IsTakenBack)
+            {
+                // Its queue deadline passed before it could go out: the caller answers it as the queue would.
+                return new(HopError.NotSent);
+            }
+
             ticket = null;
         }
 
@@ -102,9 +108,9 @@ internal static class WorkerForwarder
         var sent = false;
         try
         {
+            ticket?.Attach(cancellation);
             await SendAsync(connection, body, cancellation.Token);
             sent = true;
-            ticket?.Arm(cancellation);
             var head = await ResponseHead.ReadAsync(connection, context.Request.Method, context.Response);
             var clean = await ResponseBody.CopyAsync(context, connection, head);
             return (HopResult.Done, clean && head.KeepAlive);
