@@ -197,7 +197,7 @@ public sealed class WorkerDispatcher
     /// <summary>Makes a ready worker routable and gives it to waiting requests.</summary>
     public void Add(Worker worker)
     {
-        PrefetchTicket? takeBack;
+        List<PrefetchTicket>? takeBacks = null;
         lock (_lock)
         {
             if (Array.IndexOf(_routable, worker) >= 0)
@@ -211,10 +211,15 @@ public sealed class WorkerDispatcher
                 next.Complete(Grant(worker));
             }
 
-            takeBack = TakeBackFor(worker);
+            // Every idle thread of the new worker takes back a request waiting at a busy one (a recycled worker's
+            // replacement, a pool that grew).
+            while (TakeBackFor(worker) is { } takeBack)
+            {
+                (takeBacks ??= []).Add(takeBack);
+            }
         }
 
-        if (takeBack is not null)
+        foreach (var takeBack in takeBacks ?? [])
         {
             CompleteTakeBack(takeBack, worker);
         }

@@ -21,9 +21,9 @@ public sealed class PrefetchTicketTests : IDisposable
 
     private WorkerDispatcher Dispatcher() => new(10, QueueTimeout, _time);
 
-    private Worker ReadyWorker(string id, int prefetch = 1)
+    private Worker ReadyWorker(string id, int prefetch = 1, int threads = 1)
     {
-        var worker = new Worker(id, "shop", _dir.Combine(id + ".sock"), 1, 0, _time, prefetch);
+        var worker = new Worker(id, "shop", _dir.Combine(id + ".sock"), threads, 0, _time, prefetch);
         if (prefetch > 0)
         {
             worker.Tickets = TicketTable.TryCreate(_dir.Combine(id + ".sock.tickets"));
@@ -295,5 +295,24 @@ public sealed class PrefetchTicketTests : IDisposable
         Assert.False(table.TryStart(slot, 41));
         Assert.True(table.TryStart(slot, 42));
         Assert.False(table.TryTakeBack(slot, 42), "started: the host cannot take it back any more");
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task Add_ANewWorkerWithTwoThreads_TakesBackARequestForEach()
+    {
+        var (dispatcher, ahead, other) = await BothBusyAndOneAheadAsync();
+        var second = await TakeFreeAsync(dispatcher);
+        Assert.Same(other, second.Worker);
+        using var first = SendAhead(ahead.Ticket!);
+        using var next = SendAhead(second.Ticket!);
+        var wide = ReadyWorker("shop-3", threads: 2);
+
+        dispatcher.Add(wide);
+
+        Assert.True(ahead.Ticket!.IsTakenBack);
+        Assert.True(second.Ticket!.IsTakenBack);
+        Assert.Same(wide, ahead.Ticket.MovedTo);
+        Assert.Same(wide, second.Ticket.MovedTo);
+        Assert.Equal(2, wide.InFlight);
     }
 }
