@@ -177,7 +177,7 @@ internal sealed partial class DispatchMiddleware(
 
                     if (outcome != ForwardOutcome.Done && outcome != ForwardOutcome.RetryElsewhere)
                     {
-                        await AnswerFailureAsync(context, route, worker, hop, outcome);
+                        await AnswerFailureAsync(context, route, worker, hop, outcome, timeout);
                     }
                 }
             }
@@ -344,7 +344,7 @@ internal sealed partial class DispatchMiddleware(
         }
     }
 
-    private async Task AnswerFailureAsync(HttpContext context, AppRoute route, Worker worker, HopResult hop, ForwardOutcome outcome)
+    private async Task AnswerFailureAsync(HttpContext context, AppRoute route, Worker worker, HopResult hop, ForwardOutcome outcome, TimeSpan timeout)
     {
         switch (outcome)
         {
@@ -357,7 +357,7 @@ internal sealed partial class DispatchMiddleware(
                 return;
             case ForwardOutcome.WorkerSilent:
                 route.Metrics.RecordRejected(RejectReason.RequestTimeout);
-                LogTimedOut(route.Pool.App.Name, worker.Id, worker.Pid, route.RequestTimeout.TotalSeconds, context.Request.Method, context.Request.Path.Value);
+                LogTimedOut(route.Pool.App.Name, worker.Id, worker.Pid, timeout.TotalSeconds, context.Request.Method, context.Request.Path.Value);
                 await AnswerOrCutAsync(context, pages.TimeoutAsync);
                 return;
             default:
