@@ -38,7 +38,7 @@ public sealed class PrefetchTicket
         /// <summary>In the table: the request may be on its way to the worker.</summary>
         Issued,
 
-        /// <summary>The request reached the worker's socket; the dispatcher may take it back from here on.</summary>
+        /// <summary>Attached to its connection (about to go out, or out): the dispatcher may take it back from here on.</summary>
         Armed,
 
         /// <summary>The worker took it (or it could not be issued): it runs there.</summary>

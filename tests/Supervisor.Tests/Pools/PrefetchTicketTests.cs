@@ -42,6 +42,16 @@ public sealed class PrefetchTicketTests : IDisposable
         return result;
     }
 
+    /// <summary>One single-threaded worker, busy, and a second request handed ahead to it.</summary>
+    private async Task<(WorkerDispatcher Dispatcher, Worker Worker, PrefetchTicket Ticket)> BusyAndOneAheadAsync()
+    {
+        var dispatcher = Dispatcher();
+        var worker = ReadyWorker("shop-1");
+        dispatcher.Add(worker);
+        await TakeFreeAsync(dispatcher);
+        return (dispatcher, worker, (await TakeFreeAsync(dispatcher)).Ticket!);
+    }
+
     /// <summary>Two single-threaded workers, both busy, and a third request handed ahead to one of them.</summary>
     private async Task<(WorkerDispatcher Dispatcher, AcquireResult Ahead, Worker Other)> BothBusyAndOneAheadAsync()
     {
@@ -108,11 +118,7 @@ public sealed class PrefetchTicketTests : IDisposable
     [Fact(Timeout = 10_000)]
     public async Task Release_WhenTheWorkerFinishes_ItsFreedSlotIsHandedAheadToTheNextWaiter()
     {
-        var dispatcher = Dispatcher();
-        var a = ReadyWorker("shop-1");
-        dispatcher.Add(a);
-        await TakeFreeAsync(dispatcher);
-        var ahead = await TakeFreeAsync(dispatcher);
+        var (dispatcher, a, ahead) = await BusyAndOneAheadAsync();
         var waiting = dispatcher.AcquireAsync(CancellationToken.None).AsTask();
 
         dispatcher.Release(a);
@@ -121,7 +127,7 @@ public sealed class PrefetchTicketTests : IDisposable
         var next = await waiting.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Same(a, next.Worker);
         Assert.NotNull(next.Ticket);
-        Assert.NotSame(ahead.Ticket, next.Ticket);
+        Assert.NotSame(ahead, next.Ticket);
         Assert.Equal(2, a.InFlight);
     }
 
@@ -181,11 +187,7 @@ public sealed class PrefetchTicketTests : IDisposable
     [Fact(Timeout = 10_000)]
     public async Task Add_ANewWorker_TakesBackARequestWaitingAtABusyOne()
     {
-        var dispatcher = Dispatcher();
-        var a = ReadyWorker("shop-1");
-        dispatcher.Add(a);
-        await TakeFreeAsync(dispatcher);
-        var ticket = (await TakeFreeAsync(dispatcher)).Ticket!;
+        var (dispatcher, a, ticket) = await BusyAndOneAheadAsync();
         using var exchange = SendAhead(ticket);
         var b = ReadyWorker("shop-2");
 
@@ -199,11 +201,7 @@ public sealed class PrefetchTicketTests : IDisposable
     [Fact(Timeout = 10_000)]
     public async Task QueueDeadline_TakesBackARequestItsWorkerHasNotStarted_AsExpired()
     {
-        var dispatcher = Dispatcher();
-        var a = ReadyWorker("shop-1");
-        dispatcher.Add(a);
-        await TakeFreeAsync(dispatcher);
-        var ticket = (await TakeFreeAsync(dispatcher)).Ticket!;
+        var (dispatcher, a, ticket) = await BusyAndOneAheadAsync();
         using var exchange = SendAhead(ticket);
         dispatcher.StartQueueDeadline(ticket, waited: TimeSpan.FromSeconds(10));
 
@@ -221,29 +219,21 @@ public sealed class PrefetchTicketTests : IDisposable
     [Fact(Timeout = 10_000)]
     public async Task QueueDeadline_StopsWhenTheRequestIsReleased()
     {
-        var dispatcher = Dispatcher();
-        var a = ReadyWorker("shop-1");
-        dispatcher.Add(a);
-        await TakeFreeAsync(dispatcher);
-        var ahead = await TakeFreeAsync(dispatcher);
-        using var exchange = SendAhead(ahead.Ticket!);
-        dispatcher.StartQueueDeadline(ahead.Ticket!, TimeSpan.Zero);
-        dispatcher.Release(a, ahead.Ticket);
+        var (dispatcher, a, ahead) = await BusyAndOneAheadAsync();
+        using var exchange = SendAhead(ahead);
+        dispatcher.StartQueueDeadline(ahead, TimeSpan.Zero);
+        dispatcher.Release(a, ahead);
 
         _time.Advance(QueueTimeout * 2);
 
-        Assert.False(ahead.Ticket!.IsTakenBack, "the deadline of a request whose hop is over must not fire");
+        Assert.False(ahead.IsTakenBack, "the deadline of a request whose hop is over must not fire");
         Assert.False(exchange.IsCancellationRequested);
     }
 
     [Fact(Timeout = 10_000)]
     public async Task QueueDeadline_PassedBeforeTheRequestWentOut_KeepsItFromGoingOut()
     {
-        var dispatcher = Dispatcher();
-        var a = ReadyWorker("shop-1");
-        dispatcher.Add(a);
-        await TakeFreeAsync(dispatcher);
-        var ticket = (await TakeFreeAsync(dispatcher)).Ticket!;
+        var (dispatcher, a, ticket) = await BusyAndOneAheadAsync();
         dispatcher.StartQueueDeadline(ticket, waited: QueueTimeout);
         _time.Advance(TimeSpan.FromMilliseconds(1));
 
@@ -259,11 +249,7 @@ public sealed class PrefetchTicketTests : IDisposable
     [Fact(Timeout = 10_000)]
     public async Task TryTakeBack_SucceedsOnce_AndNeverAfterTheWorkerTookIt()
     {
-        var dispatcher = Dispatcher();
-        var a = ReadyWorker("shop-1");
-        dispatcher.Add(a);
-        await TakeFreeAsync(dispatcher);
-        var ticket = (await TakeFreeAsync(dispatcher)).Ticket!;
+        var (dispatcher, a, ticket) = await BusyAndOneAheadAsync();
         using var exchange = SendAhead(ticket);
 
         Assert.True(ticket.TryTakeBack(null));
