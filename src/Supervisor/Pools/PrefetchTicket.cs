@@ -86,8 +86,14 @@ public sealed class PrefetchTicket
 
             var issued = _table.TryIssue(Slot, Number);
             _state = issued ? TicketState.Issued : TicketState.Settled;
-            return issued;
+            if (!issued)
+            {
+                return false;
+            }
         }
+
+        _owner.CountPrefetched();
+        return true;
     }
 
     /// <summary>
@@ -97,22 +103,29 @@ public sealed class PrefetchTicket
     /// </summary>
     public void Attach(CancellationTokenSource exchange)
     {
+        bool takenBack;
         lock (_lock)
         {
+            takenBack = _state == TicketState.TakenBack;
             if (_state is TicketState.Issued or TicketState.Armed)
             {
                 _exchange = exchange;
                 _state = TicketState.Armed;
-                return;
             }
-
-            if (_state != TicketState.TakenBack)
+            else if (!takenBack)
             {
                 return;
             }
         }
 
-        exchange.Cancel();
+        if (takenBack)
+        {
+            exchange.Cancel();
+            return;
+        }
+
+        // A thread may have freed while the request was on its way here.
+        _owner.OnArmed();
     }
 
     /// <summary>

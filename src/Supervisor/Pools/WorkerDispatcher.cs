@@ -49,13 +49,15 @@ public sealed class WorkerDispatcher
     /// <summary>Forgets the refused requests once the pool has acted on them (started a worker).</summary>
     public void ClearOverflow() => Volatile.Write(ref _overflowed, 0);
 
-    /// <summary>Requests handed ahead to a busy worker so far (<see cref="PrefetchTicket"/>).</summary>
+    /// <summary>Requests handed ahead to a busy worker so far: tickets written into a worker's table (<see cref="PrefetchTicket"/>).</summary>
     public long Prefetched => Interlocked.Read(ref _prefetched);
 
     /// <summary>Requests handed ahead that the host took back before their worker started them.</summary>
     public long TakenBack => Interlocked.Read(ref _takenBack);
 
     internal void CountTakenBack() => Interlocked.Increment(ref _takenBack);
+
+    internal void CountPrefetched() => Interlocked.Increment(ref _prefetched);
 
     /// <summary>Workers currently routable.</summary>
     public IReadOnlyList<Worker> Routable => Volatile.Read(ref _routable);
@@ -310,7 +312,6 @@ public sealed class WorkerDispatcher
 
         var ticket = new PrefetchTicket(this, worker, table, slot, ++_ticketNumbers);
         _tickets.Add(ticket);
-        _prefetched++;
         return new(worker, AcquireFailure.None, ticket);
     }
 
@@ -338,6 +339,31 @@ public sealed class WorkerDispatcher
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// A request handed ahead has just become takeable (<see cref="PrefetchTicket.Attach"/>). A thread that freed
+    /// between its slot's grant and now found nothing to take back then (it was not armed yet) and went idle; without
+    /// this look, the request would wait for its busy worker (or its queue deadline) beside an idle thread.
+    /// </summary>
+    internal void OnArmed()
+    {
+        PrefetchTicket? takeBack = null;
+        Worker? free = null;
+        lock (_lock)
+        {
+            var workers = _routable;
+            for (var i = 0; i < workers.Length && takeBack is null; i++)
+            {
+                free = workers[i];
+                takeBack = TakeBackFor(free);
+            }
+        }
+
+        if (takeBack is not null)
+        {
+            CompleteTakeBack(takeBack, free!);
+        }
     }
 
     /// <summary>

@@ -97,6 +97,9 @@ public sealed class PrefetchTicketTests : IDisposable
         Assert.NotSame(third.Worker, fourth.Worker);
         Assert.Same(third.Worker, third.Ticket!.Worker);
         Assert.NotEqual(third.Ticket.Number, fourth.Ticket!.Number);
+        Assert.Equal(0, dispatcher.Prefetched);
+        Assert.True(third.Ticket.TryIssue());
+        Assert.True(fourth.Ticket.TryIssue());
         Assert.Equal(2, dispatcher.Prefetched);
 
         Assert.False(dispatcher.AcquireAsync(CancellationToken.None).AsTask().IsCompleted, "every slot is taken: the fifth waits in the host's queue");
@@ -182,6 +185,36 @@ public sealed class PrefetchTicketTests : IDisposable
         Assert.False(ahead.Ticket.IsTakenBack);
         Assert.True(ahead.Ticket.Worker.Tickets!.TryStart(ahead.Ticket.Slot, ahead.Ticket.Number), "still the worker's to start");
         Assert.Equal(0, other.InFlight);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task Attach_AfterAThreadFreedSinceTheGrant_TakesTheRequestBackForThatThread()
+    {
+        var (dispatcher, ahead, other) = await BothBusyAndOneAheadAsync();
+        var ticket = ahead.Ticket!;
+        Assert.True(ticket.TryIssue());
+        dispatcher.Release(other); // nothing armed to take back yet: the thread goes idle
+
+        var exchange = new CancellationTokenSource();
+        ticket.Attach(exchange);
+
+        Assert.True(ticket.IsTakenBack);
+        Assert.Same(other, ticket.MovedTo);
+        Assert.True(exchange.IsCancellationRequested, "the hop does not send it to the busy worker");
+        Assert.Equal(1, other.InFlight);
+        Assert.Equal(1, dispatcher.TakenBack);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task Attach_WithEveryThreadBusy_LeavesTheRequestWithItsWorker()
+    {
+        var (dispatcher, ahead, _) = await BothBusyAndOneAheadAsync();
+
+        using var exchange = SendAhead(ahead.Ticket!);
+
+        Assert.False(ahead.Ticket!.IsTakenBack);
+        Assert.False(exchange.IsCancellationRequested);
+        Assert.Equal(0, dispatcher.TakenBack);
     }
 
     [Fact(Timeout = 10_000)]
