@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
@@ -22,8 +22,16 @@ namespace PyPE.Host.StaticFiles;
 /// result); a file not checked for two seconds or more (nobody asked for it), a miss, or a request for the
 /// middleware (which stats and opens files synchronously) continues on the thread pool. A changed file is so
 /// served at most about two seconds late.
+/// <para>
+/// The disk is asked once per path however many ask at once: concurrent misses of one file wait for one read
+/// (<see cref="RefreshOnceAsync"/>). A path the cache does not serve (missing, too large, of no known type) is
+/// remembered for a second as such, so its requests go straight to the middleware instead of asking the disk twice;
+/// at most <see cref="MaxNotCached"/> such paths (then they are all forgotten: a scan of random paths cannot grow
+/// it). At most <see cref="MaxChecksAtOnce"/> once-a-second checks run at once, so a hanging disk holds that many
+/// pool threads, not one per hot file; a hit that finds them all busy is served from memory and checks later.
+/// </para>
 /// </remarks>
-internal sealed class StaticFileCache(string urlPrefix, ContainedFileProvider files, IContentTypeProvider contentTypes, RequestDelegate fallback, TimeProvider? time = null)
+internal sealed class StaticFileCache(string urlPrefix, IFileProvider files, IContentTypeProvider contentTypes, RequestDelegate fallback, TimeProvider? time = null)
 {
     /// <summary>Files up to this size are kept in memory.</summary>
     public const long MaxFileBytes = 256 * 1024;
@@ -31,13 +39,43 @@ internal sealed class StaticFileCache(string urlPrefix, ContainedFileProvider fi
     /// <summary>At most this many files per mount are kept.</summary>
     public const int MaxFiles = 4096;
 
+    /// <summary>At most this many paths per mount are remembered as not served from memory.</summary>
+    public const int MaxNotCached = 1024;
+
+    /// <summary>At most this many once-a-second checks of cached files run at once per mount.</summary>
+    public const int MaxChecksAtOnce = 4;
+
     private static readonly StringValues AcceptRanges = "bytes";
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     /// <summary>The cached files, looked up by a span of the request path: a hit allocates nothing.</summary>
     private readonly ConcurrentDictionary<string, CachedFile>.AlternateLookup<ReadOnlySpan<char>> _filesBySpan =
         new ConcurrentDictionary<string, CachedFile>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
 
+    /// <summary>Paths the cache does not serve, with when the disk said so.</summary>
+    private readonly ConcurrentDictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> _notCachedBySpan =
+        new ConcurrentDictionary<string, long>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <summary>The disk reads under way, one per path, for everyone who needs that path's answer meanwhile.</summary>
+    private readonly ConcurrentDictionary<string, Task<CachedFile?>> _refreshing = new(StringComparer.Ordinal);
+
+    private int _fileCount;
+    private int _notCachedCount;
+    private int _checksRunning;
+    private int _joinedReads;
+
+    /// <summary>Once-a-second checks running now (at most <see cref="MaxChecksAtOnce"/>).</summary>
+    internal int ChecksRunning => Volatile.Read(ref _checksRunning);
+
+    /// <summary>Callers that waited for a read another one had started, so far.</summary>
+    internal int JoinedReads => Volatile.Read(ref _joinedReads);
+
+    /// <summary>Files held in memory now (at most <see cref="MaxFiles"/>).</summary>
+    internal int FileCount => Volatile.Read(ref _fileCount);
+
     private ConcurrentDictionary<string, CachedFile> Files => _filesBySpan.Dictionary;
+
+    private ConcurrentDictionary<string, long> NotCached => _notCachedBySpan.Dictionary;
 
     private long RevalidateAfter => _time.TimestampFrequency;
 
@@ -71,7 +109,7 @@ internal sealed class StaticFileCache(string urlPrefix, ContainedFileProvider fi
             {
                 // Its second is just up: this version once more while one check brings the next (the string is
                 // worth making once a second per file).
-                if (cached.TryBeginCheck())
+                if (TryBeginCheck(cached))
                 {
                     ThreadPool.UnsafeQueueUserWorkItem(static state => state.Cache.Revalidate(state.Subpath, state.Cached), (Cache: this, Subpath: requested.ToString(), Cached: cached), preferLocal: false);
                 }
@@ -80,6 +118,11 @@ internal sealed class StaticFileCache(string urlPrefix, ContainedFileProvider fi
             }
 
             // Not checked for longer (nobody asked for it): this request waits for the check, as for a miss.
+        }
+        else if (_notCachedBySpan.TryGetValue(requested, out var knownAt) && _time.GetTimestamp() - knownAt < RevalidateAfter)
+        {
+            // The disk said within the second that this is not ours to serve: the middleware answers.
+            return FallbackOnThreadPool(context);
         }
 
         return ServeFromDiskOnThreadPool(context, requested.ToString(), cached, head);
@@ -115,11 +158,12 @@ internal sealed class StaticFileCache(string urlPrefix, ContainedFileProvider fi
 
     /// <summary>
     /// On the thread pool, from start to end (an <c>await</c> of work already finished would continue on the event
-    /// thread): checks or loads the file, keeps it when there is room, and serves it — or lets the middleware answer.
+    /// thread; one not finished continues on the pool): checks or loads the file, keeps it when there is room, and
+    /// serves it — or lets the middleware answer.
     /// </summary>
     private async Task ServeFromDiskAsync(HttpContext context, string subpath, CachedFile? cached, bool head)
     {
-        if (Refresh(subpath, cached) is { } file)
+        if (await RefreshOnceAsync(subpath, cached) is { } file)
         {
             await Serve(context, file, head);
         }
@@ -129,28 +173,81 @@ internal sealed class StaticFileCache(string urlPrefix, ContainedFileProvider fi
         }
     }
 
+    /// <summary>One of the <see cref="MaxChecksAtOnce"/> check places, and the file's own (one check per file at once).</summary>
+    private bool TryBeginCheck(CachedFile cached)
+    {
+        if (Interlocked.Increment(ref _checksRunning) > MaxChecksAtOnce)
+        {
+            Interlocked.Decrement(ref _checksRunning);
+            return false;
+        }
+
+        if (!cached.TryBeginCheck())
+        {
+            Interlocked.Decrement(ref _checksRunning);
+            return false;
+        }
+
+        return true;
+    }
+
     /// <summary>The once-a-second check of a cached file, on the thread pool: keeps, replaces or drops it.</summary>
     private void Revalidate(string subpath, CachedFile cached)
     {
         try
         {
-            Refresh(subpath, cached);
-        }
-        catch (Exception)
-        {
-            // Nothing may escape a thread-pool work item (it would end the process). Forget the file: the next
-            // request takes the miss path, where the same failure reaches the request's own error handling.
-            Files.TryRemove(KeyValuePair.Create(subpath, cached));
+            // Done already when this call read the disk itself; a read another request started finishes on its own.
+            var refreshed = RefreshOnceAsync(subpath, cached);
+            if (refreshed.IsFaulted)
+            {
+                _ = refreshed.Exception; // observed here: no request waits for this one
+                // Forget the file: the next request takes the miss path, where the same failure reaches the
+                // request's own error handling. (Nothing may escape a thread-pool work item: it would end the process.)
+                Forget(subpath, cached);
+            }
         }
         finally
         {
             cached.EndCheck();
+            Interlocked.Decrement(ref _checksRunning);
         }
     }
 
     /// <summary>
+    /// <see cref="Refresh"/>, once per path at a time: a caller arriving while the disk is asked about the same path
+    /// waits for that answer instead of asking again (a cold start's burst for one file reads it once). Exceptions
+    /// reach every caller through the task.
+    /// </summary>
+    private Task<CachedFile?> RefreshOnceAsync(string subpath, CachedFile? cached)
+    {
+        var mine = new TaskCompletionSource<CachedFile?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = _refreshing.GetOrAdd(subpath, mine.Task);
+        if (running != mine.Task)
+        {
+            Interlocked.Increment(ref _joinedReads);
+            return running;
+        }
+
+        try
+        {
+            mine.SetResult(Refresh(subpath, cached));
+        }
+        catch (Exception ex)
+        {
+            mine.SetException(ex);
+        }
+        finally
+        {
+            _refreshing.TryRemove(KeyValuePair.Create(subpath, mine.Task));
+        }
+
+        return mine.Task;
+    }
+
+    /// <summary>
     /// Checks <paramref name="cached"/> (or, when null, loads the file) against the disk and keeps the cache in step:
-    /// adds a new file when there is room, replaces a changed one, drops one the cache no longer serves.
+    /// adds a new file when there is room, replaces a changed one, drops one the cache no longer serves (and
+    /// remembers the path as not served from memory).
     /// </summary>
     private CachedFile? Refresh(string subpath, CachedFile? cached)
     {
@@ -159,14 +256,24 @@ internal sealed class StaticFileCache(string urlPrefix, ContainedFileProvider fi
         {
             if (cached is not null)
             {
-                Files.TryRemove(KeyValuePair.Create(subpath, cached));
+                Forget(subpath, cached);
             }
+
+            RememberNotCached(subpath);
+            return null;
         }
-        else if (cached is null)
+
+        if (cached is null)
         {
-            if (Files.Count < MaxFiles)
+            // The place first, so the count never passes the limit however many add at once.
+            if (Interlocked.Increment(ref _fileCount) > MaxFiles || !Files.TryAdd(subpath, file))
             {
-                Files.TryAdd(subpath, file);
+                Interlocked.Decrement(ref _fileCount);
+            }
+
+            if (NotCached.TryRemove(subpath, out _))
+            {
+                Interlocked.Decrement(ref _notCachedCount);
             }
         }
         else if (file != cached)
@@ -175,6 +282,34 @@ internal sealed class StaticFileCache(string urlPrefix, ContainedFileProvider fi
         }
 
         return file;
+    }
+
+    private void Forget(string subpath, CachedFile cached)
+    {
+        if (Files.TryRemove(KeyValuePair.Create(subpath, cached)))
+        {
+            Interlocked.Decrement(ref _fileCount);
+        }
+    }
+
+    /// <summary>
+    /// Remembers for a second that the cache does not serve <paramref name="subpath"/>. Past <see cref="MaxNotCached"/>
+    /// paths they are all forgotten (a clear races with concurrent adds, so the bound holds within a few).
+    /// </summary>
+    private void RememberNotCached(string subpath)
+    {
+        var now = _time.GetTimestamp();
+        if (!NotCached.TryAdd(subpath, now))
+        {
+            NotCached[subpath] = now;
+            return;
+        }
+
+        if (Interlocked.Increment(ref _notCachedCount) > MaxNotCached)
+        {
+            NotCached.Clear();
+            Volatile.Write(ref _notCachedCount, 0);
+        }
     }
 
     /// <summary>
@@ -208,57 +343,5 @@ internal sealed class StaticFileCache(string urlPrefix, ContainedFileProvider fi
             // Changed or unreadable under our feet: let the middleware answer.
             return null;
         }
-    }
-
-    private sealed class CachedFile
-    {
-        public CachedFile(byte[] body, DateTimeOffset modified, string contentType)
-        {
-            Body = body;
-            Modified = modified;
-            ContentType = contentType;
-            LastModifiedTruncated = Truncate(modified);
-            LastModified = LastModifiedTruncated.ToString("R", CultureInfo.InvariantCulture);
-            var etag = MakeETag(LastModifiedTruncated, body.Length);
-            ETag = etag;
-            EntityTag = new EntityTagHeaderValue(etag);
-        }
-
-        public byte[] Body { get; }
-
-        public DateTimeOffset Modified { get; }
-
-        public StringValues ContentType { get; }
-
-        /// <summary>As ASP.NET's static file middleware makes it (time truncated to the second, XOR length), so both paths agree.</summary>
-        public StringValues ETag { get; }
-
-        public EntityTagHeaderValue EntityTag { get; }
-
-        /// <summary>The modification time as validators carry it (and the middleware compares it): whole seconds, UTC.</summary>
-        public DateTimeOffset LastModifiedTruncated { get; }
-
-        public StringValues LastModified { get; }
-
-        private long _validatedAt;
-        private int _checking;
-
-        /// <summary>When the disk last agreed (a <see cref="TimeProvider"/> timestamp); written by the check on the thread pool.</summary>
-        public long ValidatedAt
-        {
-            get => Volatile.Read(ref _validatedAt);
-            set => Volatile.Write(ref _validatedAt, value);
-        }
-
-        /// <summary>True for the one caller that is to run the check now; false while one runs.</summary>
-        public bool TryBeginCheck() => Interlocked.Exchange(ref _checking, 1) == 0;
-
-        public void EndCheck() => Volatile.Write(ref _checking, 0);
-
-        private static DateTimeOffset Truncate(DateTimeOffset time) =>
-            new DateTimeOffset(time.Year, time.Month, time.Day, time.Hour, time.Minute, time.Second, time.Offset).ToUniversalTime();
-
-        private static string MakeETag(DateTimeOffset truncated, long length) =>
-            "\"" + Convert.ToString(truncated.ToFileTime() ^ length, 16) + "\"";
     }
 }

@@ -311,6 +311,131 @@ public sealed class StaticFileCacheTests : IDisposable
         Assert.Equal(((MemoryStream)expected.Body).ToArray(), ((MemoryStream)actual.Body).ToArray());
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task ConcurrentMisses_OfOneFile_ReadItOnce_AndAllGetIt()
+    {
+        await File.WriteAllTextAsync(Path.Combine(_folder, "f.css"), "f { }\n");
+        using var files = new GatedFileProvider(_folder);
+        var cache = new StaticFileCache("/s", files, new FileExtensionContentTypeProvider(), _ => throw new InvalidOperationException("the cache handed the request on"));
+
+        files.Close();
+        var requests = Enumerable.Range(0, 8).Select(_ => GetAsync(cache, "/s/f.css")).ToList();
+        await files.WaitUntilHeldAsync(1);
+        // Every request has reached the disk path: the first holds the read; the others wait for it, not the disk.
+        await Wait.UntilAsync(() => cache.JoinedReads == 7, TimeSpan.FromSeconds(10), "the other seven wait for the one read");
+        files.Open();
+
+        Assert.All(await Task.WhenAll(requests), body => Assert.Equal("f { }\n", body));
+        Assert.Equal(1, files.Calls("f.css"));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task PathNotServedFromMemory_IsLeftToTheMiddlewareForASecond_WithoutAskingTheDisk()
+    {
+        using var files = new GatedFileProvider(_folder);
+        var time = new FakeTimeProvider();
+        var fallbacks = 0;
+        var cache = new StaticFileCache("/s", files, new FileExtensionContentTypeProvider(), _ =>
+        {
+            Interlocked.Increment(ref fallbacks);
+            return Task.CompletedTask;
+        }, time);
+
+        Assert.Equal("", await GetAsync(cache, "/s/g.css"));
+        Assert.Equal("", await GetAsync(cache, "/s/g.css"));
+        Assert.Equal(2, fallbacks);
+        Assert.Equal(1, files.Calls("g.css"));
+
+        // Created meanwhile: the middleware serves it until the second is up, then the cache reads it and keeps it.
+        await File.WriteAllTextAsync(Path.Combine(_folder, "g.css"), "g { }\n");
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal("g { }\n", await GetAsync(cache, "/s/g.css"));
+        Assert.Equal("g { }\n", await GetAsync(cache, "/s/g.css"));
+        Assert.Equal(2, files.Calls("g.css"));
+        Assert.Equal(2, fallbacks);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task OnceASecondChecks_RunAFewAtATime_WhileEveryHitIsServedFromMemory()
+    {
+        var names = Enumerable.Range(0, 10).Select(i => $"h{i}.css").ToList();
+        foreach (var name in names)
+        {
+            await File.WriteAllTextAsync(Path.Combine(_folder, name), name);
+        }
+
+        using var files = new GatedFileProvider(_folder);
+        var time = new FakeTimeProvider();
+        var cache = new StaticFileCache("/s", files, new FileExtensionContentTypeProvider(), _ => throw new InvalidOperationException("the cache handed the request on"), time);
+        foreach (var name in names)
+        {
+            Assert.Equal(name, await GetAsync(cache, "/s/" + name));
+        }
+
+        // A disk that hangs: every check blocks. Ten hot files whose second is up are all served at once from memory.
+        files.Close();
+        time.Advance(TimeSpan.FromSeconds(1.5));
+        foreach (var name in names)
+        {
+            var context = Request("/s/" + name);
+            var serving = cache.ServeAsync(context);
+            Assert.True(serving.IsCompleted, "served from memory, without waiting for the disk");
+            Assert.Equal(name, Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray()));
+        }
+
+        Assert.Equal(StaticFileCache.MaxChecksAtOnce, cache.ChecksRunning);
+        await files.WaitUntilHeldAsync(StaticFileCache.MaxChecksAtOnce);
+
+        files.Open();
+        await Wait.UntilAsync(() => cache.ChecksRunning == 0, TimeSpan.FromSeconds(10), "the checks finish once the disk answers");
+        Assert.Equal(StaticFileCache.MaxChecksAtOnce, names.Sum(name => files.Calls(name) - 1));
+    }
+
+    /// <summary>The contained provider, counting the lookups per path, with a gate that holds them (a hanging disk) while closed.</summary>
+    private sealed class GatedFileProvider(string root) : Microsoft.Extensions.FileProviders.IFileProvider, IDisposable
+    {
+        private readonly ContainedFileProvider _inner = new(root);
+        private readonly ManualResetEventSlim _open = new(true);
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _calls = new();
+        private int _held;
+
+        public int Calls(string name) => _calls.GetValueOrDefault("/" + name);
+
+        public void Close() => _open.Reset();
+
+        public void Open() => _open.Set();
+
+        public Task WaitUntilHeldAsync(int count) =>
+            Wait.UntilAsync(() => Volatile.Read(ref _held) >= count, TimeSpan.FromSeconds(10), $"{count} lookups reach the disk");
+
+        public Microsoft.Extensions.FileProviders.IFileInfo GetFileInfo(string subpath)
+        {
+            _calls.AddOrUpdate(subpath, 1, (_, n) => n + 1);
+            Interlocked.Increment(ref _held);
+            try
+            {
+                _open.Wait(TimeSpan.FromSeconds(20));
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _held);
+            }
+
+            return _inner.GetFileInfo(subpath);
+        }
+
+        public Microsoft.Extensions.FileProviders.IDirectoryContents GetDirectoryContents(string subpath) => _inner.GetDirectoryContents(subpath);
+
+        public Microsoft.Extensions.Primitives.IChangeToken Watch(string filter) => _inner.Watch(filter);
+
+        public void Dispose()
+        {
+            _open.Set();
+            _inner.Dispose();
+            _open.Dispose();
+        }
+    }
+
     private static async Task<HttpResponse> Answer(RequestDelegate handler, HttpContext context)
     {
         await handler(context).WaitAsync(TimeSpan.FromSeconds(10));
