@@ -1,4 +1,5 @@
-using System.Reflection;
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -26,10 +27,9 @@ public sealed class InlineSocketIoTests
     [Fact(Timeout = 30_000)]
     public async Task TheTests_RunTheHostWithBothHalvesInline()
     {
-        // The runtime's own switch, as it read it for this process (test.runsettings sets it before any socket).
-        var engine = typeof(System.Net.Sockets.Socket).Assembly.GetType("System.Net.Sockets.SocketAsyncEngine", throwOnError: true)!;
-        var inlineCompletions = engine.GetField("InlineSocketCompletionsEnabled", BindingFlags.Static | BindingFlags.NonPublic)!;
-        Assert.True((bool)inlineCompletions.GetValue(null)!, "socket completions run inline in the test process");
+        // The runtime's switch, as it read it for this process (test.runsettings sets it before any socket): a
+        // receive that completes later finishes on the socket event thread, not on a thread-pool thread.
+        Assert.Equal((EventThreadName, false), await ThreadThatCompletesAReceiveAsync());
 
         await using var app = PyPEApplication.Build(["--urls", "http://127.0.0.1:0"]);
         Assert.True(app.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value.UnsafePreferInlineScheduling);
@@ -54,6 +54,24 @@ public sealed class InlineSocketIoTests
 
         // Tells on from off only with more than one core (CI has two).
         Assert.True(EventThreads(host.Process.Id) < Environment.ProcessorCount || Environment.ProcessorCount == 1);
+    }
+
+    /// <summary>The name of the thread a pending socket receive completes on, and whether it is a thread-pool thread.</summary>
+    private static async Task<(string? Name, bool ThreadPool)> ThreadThatCompletesAReceiveAsync()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(listener.LocalEndPoint!);
+        using var server = await listener.AcceptAsync();
+
+        var receive = server.ReceiveAsync(new byte[1].AsMemory(), SocketFlags.None).AsTask();
+        Assert.False(receive.IsCompleted, "nothing sent yet: the receive waits for the event thread");
+        var completedOn = receive.ContinueWith(
+            _ => (Thread.CurrentThread.Name, Thread.CurrentThread.IsThreadPoolThread), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        await client.SendAsync(new byte[] { 1 }, SocketFlags.None);
+        return await completedOn.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     private static int EventThreads(int pid) => Directory.GetDirectories($"/proc/{pid}/task").Count(IsEventThread);
