@@ -27,8 +27,10 @@ namespace PyPE.Host.StaticFiles;
 /// (<see cref="RefreshOnceAsync"/>). A path the cache does not serve (missing, too large, of no known type) is
 /// remembered for a second as such, so its requests go straight to the middleware instead of asking the disk twice;
 /// at most <see cref="MaxNotCached"/> such paths (then they are all forgotten: a scan of random paths cannot grow
-/// it). At most <see cref="MaxChecksAtOnce"/> once-a-second checks run at once, so a hanging disk holds that many
-/// pool threads, not one per hot file; a hit that finds them all busy is served from memory and checks later.
+/// it). At most <see cref="MaxChecksAtOnce"/> once-a-second checks run at once, so on a hanging disk the hits of
+/// the next second hold that many pool threads, not one per hot file (a hit that finds them all busy is served from
+/// memory and checks later); after that, each path's requests wait for one read, which holds one pool thread per
+/// path as long as the disk hangs (the waiting requests hold none).
 /// </para>
 /// </remarks>
 internal sealed class StaticFileCache(string urlPrefix, IFileProvider files, IContentTypeProvider contentTypes, RequestDelegate fallback, TimeProvider? time = null)
@@ -41,6 +43,9 @@ internal sealed class StaticFileCache(string urlPrefix, IFileProvider files, ICo
 
     /// <summary>At most this many paths per mount are remembered as not served from memory.</summary>
     public const int MaxNotCached = 1024;
+
+    /// <summary>Longer paths are not remembered as not served from memory (1,024 of them stay under a few MiB).</summary>
+    public const int MaxNotCachedPathLength = 1024;
 
     /// <summary>At most this many once-a-second checks of cached files run at once per mount.</summary>
     public const int MaxChecksAtOnce = 4;
@@ -176,15 +181,16 @@ internal sealed class StaticFileCache(string urlPrefix, IFileProvider files, ICo
     /// <summary>One of the <see cref="MaxChecksAtOnce"/> check places, and the file's own (one check per file at once).</summary>
     private bool TryBeginCheck(CachedFile cached)
     {
-        if (Interlocked.Increment(ref _checksRunning) > MaxChecksAtOnce)
+        // The file's own flag first: while its check runs, its hits write nothing shared.
+        if (!cached.TryBeginCheck())
         {
-            Interlocked.Decrement(ref _checksRunning);
             return false;
         }
 
-        if (!cached.TryBeginCheck())
+        if (Interlocked.Increment(ref _checksRunning) > MaxChecksAtOnce)
         {
             Interlocked.Decrement(ref _checksRunning);
+            cached.EndCheck();
             return false;
         }
 
@@ -266,7 +272,15 @@ internal sealed class StaticFileCache(string urlPrefix, IFileProvider files, ICo
         if (cached is null)
         {
             // The place first, so the count never passes the limit however many add at once.
-            if (Interlocked.Increment(ref _fileCount) > MaxFiles || !Files.TryAdd(subpath, file))
+            if (Interlocked.Increment(ref _fileCount) > MaxFiles)
+            {
+                // Full: the middleware streams it for the next second instead of every request reading it whole.
+                Interlocked.Decrement(ref _fileCount);
+                RememberNotCached(subpath);
+                return file;
+            }
+
+            if (!Files.TryAdd(subpath, file))
             {
                 Interlocked.Decrement(ref _fileCount);
             }
@@ -298,6 +312,11 @@ internal sealed class StaticFileCache(string urlPrefix, IFileProvider files, ICo
     /// </summary>
     private void RememberNotCached(string subpath)
     {
+        if (subpath.Length > MaxNotCachedPathLength)
+        {
+            return; // a client's long made-up path: not worth the memory
+        }
+
         var now = _time.GetTimestamp();
         if (!NotCached.TryAdd(subpath, now))
         {

@@ -143,9 +143,26 @@ public sealed class PrefetchTicket
     /// <summary>The request's hop is over: its deadline no longer matters.</summary>
     internal void StopDeadline() => _deadline?.Dispose();
 
+    /// <summary>
+    /// The request's hop on its worker is over (<see cref="WorkerDispatcher.Release"/>): whatever it did, nobody may
+    /// take it back now — a take-back that was on its way gives its held thread back instead of moving a request
+    /// that has ended.
+    /// </summary>
+    internal void Close()
+    {
+        lock (_lock)
+        {
+            if (_state != TicketState.TakenBack)
+            {
+                _state = TicketState.Settled;
+            }
+        }
+    }
+
     private bool TryTakeBack(Worker? movedTo, bool expiring)
     {
         CancellationTokenSource? exchange;
+        bool issued;
         lock (_lock)
         {
             if (_state is TicketState.Settled or TicketState.TakenBack)
@@ -163,11 +180,17 @@ public sealed class PrefetchTicket
 
             MovedTo = movedTo;
             Expired = expiring;
+            issued = _state is not TicketState.New;
             _state = TicketState.TakenBack;
             exchange = _exchange;
         }
 
-        _owner.CountTakenBack();
+        if (issued)
+        {
+            // Counted with the requests handed ahead (counted at issue), so the one never exceeds the other.
+            _owner.CountTakenBack();
+        }
+
         try
         {
             exchange?.Cancel();

@@ -120,6 +120,7 @@ public sealed class WorkerDispatcher
         SlotWaiter? handOff = null;
         AcquireResult handOffSlot = default;
         PrefetchTicket? takeBack = null;
+        ticket?.Close();
         lock (_lock)
         {
             worker.InFlight--;

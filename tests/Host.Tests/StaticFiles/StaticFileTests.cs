@@ -384,7 +384,6 @@ public sealed class StaticFileCacheTests : IDisposable
         }
 
         Assert.Equal(StaticFileCache.MaxChecksAtOnce, cache.ChecksRunning);
-        await files.WaitUntilHeldAsync(StaticFileCache.MaxChecksAtOnce);
 
         files.Open();
         await Wait.UntilAsync(() => cache.ChecksRunning == 0, TimeSpan.FromSeconds(10), "the checks finish once the disk answers");

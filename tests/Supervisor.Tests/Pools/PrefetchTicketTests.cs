@@ -195,7 +195,7 @@ public sealed class PrefetchTicketTests : IDisposable
         Assert.True(ticket.TryIssue());
         dispatcher.Release(other); // nothing armed to take back yet: the thread goes idle
 
-        var exchange = new CancellationTokenSource();
+        using var exchange = new CancellationTokenSource();
         ticket.Attach(exchange);
 
         Assert.True(ticket.IsTakenBack);
@@ -214,6 +214,22 @@ public sealed class PrefetchTicketTests : IDisposable
 
         Assert.False(ahead.Ticket!.IsTakenBack);
         Assert.False(exchange.IsCancellationRequested);
+        Assert.Equal(0, dispatcher.TakenBack);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task Release_SettlesTheTicket_SoATakeBackArrivingAfterTheHopEndedFails()
+    {
+        var (dispatcher, ahead, other) = await BothBusyAndOneAheadAsync();
+        var ticket = ahead.Ticket!;
+        using var exchange = SendAhead(ticket);
+
+        // Its hop ended (an error the worker never saw the request for) while a take-back for another worker's free
+        // thread was on its way: that take-back must fail, or the thread it holds is never given back.
+        dispatcher.Release(ahead.Worker!, ticket, served: false);
+
+        Assert.False(ticket.TryTakeBack(other));
+        Assert.False(ticket.IsTakenBack);
         Assert.Equal(0, dispatcher.TakenBack);
     }
 
@@ -277,6 +293,7 @@ public sealed class PrefetchTicketTests : IDisposable
         ticket.Attach(exchange);
         Assert.True(exchange.IsCancellationRequested);
         Assert.False(a.Tickets!.TryStart(ticket.Slot, ticket.Number), "never issued: a worker could not run it either");
+        Assert.Equal((0, 0), (dispatcher.Prefetched, dispatcher.TakenBack)); // never handed ahead, so never taken back either
     }
 
     [Fact(Timeout = 10_000)]

@@ -51,6 +51,14 @@ internal static class WorkerForwarder
             }
 
             var (result, reusable) = await ExchangeAsync(context, connection, ticket, activityTimeout);
+            if (result.Error == HopError.NotSent && reusable)
+            {
+                // Taken back as it was about to go out: nothing was sent, the connection is as good as before.
+                pool.Return(connection);
+                connection = null;
+                return result;
+            }
+
             if (result.Error == HopError.NotSent)
             {
                 // The pooled connection was closed as the request went out (the worker is stopping): the worker did
@@ -94,7 +102,8 @@ internal static class WorkerForwarder
 
     /// <summary>
     /// Sends the request and copies the answer. <see cref="HopError.NotSent"/> here means a reused connection
-    /// failed on the send, before the worker could have read the request.
+    /// failed on the send, before the worker could have read the request — or, reusable, that the request was taken
+    /// back before it went out.
     /// </summary>
     private static async ValueTask<(HopResult Result, bool Reusable)> ExchangeAsync(HttpContext context, WorkerConnection connection, PrefetchTicket? ticket, TimeSpan activityTimeout)
     {
@@ -109,6 +118,12 @@ internal static class WorkerForwarder
         try
         {
             ticket?.Attach(cancellation);
+            if (ticket is { IsTakenBack: true })
+            {
+                // A worker with a free thread took it back (or its queue deadline passed) before it went out.
+                return (new(HopError.NotSent), true);
+            }
+
             await SendAsync(connection, body, cancellation.Token);
             sent = true;
             var head = await ResponseHead.ReadAsync(connection, context.Request.Method, context.Response);

@@ -19,14 +19,20 @@ internal sealed class ScriptedWorker : IAsyncDisposable
     private int _connections;
 
     /// <param name="answer">Given the connection and the request head received on it, writes the answer.</param>
-    public ScriptedWorker(Func<Socket, string, Task> answer)
+    /// <param name="prefetch">The worker's <c>pool.prefetch</c>: above 0, it gets a ticket table beside its socket.</param>
+    public ScriptedWorker(Func<Socket, string, Task> answer, int prefetch = 0)
     {
         _answer = answer;
         var path = Path.Combine(_directory, "w.sock");
         _listener.Bind(new UnixDomainSocketEndPoint(path));
         _listener.Listen(16);
-        Worker = new Worker("hop-1", "hop", path, capacity: 1, recycleAfterRequests: 0, TimeProvider.System);
+        Worker = new Worker("hop-1", "hop", path, capacity: 1, recycleAfterRequests: 0, TimeProvider.System, prefetch);
         Worker.Connections = new WorkerConnectionPool(Worker);
+        if (prefetch > 0)
+        {
+            Worker.Tickets = TicketTable.TryCreate(path + ".tickets");
+        }
+
         _accepting = AcceptAsync();
     }
 
@@ -131,6 +137,7 @@ internal sealed class ScriptedWorker : IAsyncDisposable
         await _stop.CancelAsync();
         _listener.Dispose();
         Worker.Connections?.Dispose();
+        Worker.Tickets?.Dispose();
         await _accepting;
         _stop.Dispose();
         Directory.Delete(_directory, recursive: true);

@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using PyPE.Host.Dispatch.Hop;
 using PyPE.Host.Tests.Infrastructure;
+using PyPE.Supervisor.Pools;
+using PyPE.Supervisor.Workers;
 
 namespace PyPE.Host.Tests.Dispatch.Hop;
 
@@ -112,6 +114,33 @@ public sealed class WorkerForwarderTests
         Assert.Null(context.Response.ContentLength);
 
         var again = await ForwardOkAsync(worker);
+        Assert.Equal(1, worker.Connections);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task ARequestTakenBackAsItGoesOut_IsNotSent_AndItsConnectionIsKept()
+    {
+        await using var worker = new ScriptedWorker(Answer("HTTP/1.1 204 No Content\r\n\r\n"), prefetch: 1);
+        await ForwardOkAsync(worker); // a pooled connection to the worker
+        var other = new Worker("hop-2", "hop", "/nonexistent.sock", capacity: 1, recycleAfterRequests: 0, TimeProvider.System);
+        Assert.True(worker.Worker.TryMove(WorkerState.Ready));
+        Assert.True(other.TryMove(WorkerState.Ready));
+        var dispatcher = new WorkerDispatcher(10, TimeSpan.FromSeconds(30), TimeProvider.System);
+        dispatcher.Add(worker.Worker);
+        dispatcher.Add(other);
+        await dispatcher.AcquireAsync(CancellationToken.None);
+        await dispatcher.AcquireAsync(CancellationToken.None);
+        var ahead = await dispatcher.AcquireAsync(CancellationToken.None);
+        Assert.Same(worker.Worker, ahead.Worker);
+        dispatcher.Release(other); // its thread frees before the request handed ahead goes out
+
+        var result = await WorkerForwarder.ForwardAsync(Context(), worker.Worker, ahead.Ticket!, Timeout);
+
+        Assert.Equal(HopError.NotSent, result.Error);
+        Assert.True(ahead.Ticket!.IsTakenBack);
+        Assert.Same(other, ahead.Ticket.MovedTo);
+        Assert.Single(worker.Requests);
+        await ForwardOkAsync(worker);
         Assert.Equal(1, worker.Connections);
     }
 
