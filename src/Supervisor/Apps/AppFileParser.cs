@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using PyPE.Supervisor.Workers;
@@ -17,7 +18,7 @@ public static partial class AppFileParser
     [
         "minWorkers", "maxWorkers", "maxQueue", "queueTimeoutSeconds", "requestTimeoutSeconds", "maxRequests",
         "maxRequestsJitter", "memoryLimitBytes", "idleTimeoutSeconds", "threads", "prefetch", "startTimeoutSeconds",
-        "stopTimeoutSeconds", "maxRequestBodyBytes",
+        "stopTimeoutSeconds", "maxRequestBodyBytes", "growAfterSeconds",
     ];
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
@@ -277,6 +278,7 @@ public static partial class AppFileParser
             MaxRequestsJitter = reader.Integer(p, "maxRequestsJitter", defaults.MaxRequestsJitter, 0, int.MaxValue),
             MemoryLimitBytes = reader.Long(p, "memoryLimitBytes", defaults.MemoryLimitBytes, 0, long.MaxValue),
             IdleTimeout = reader.Seconds(p, "idleTimeoutSeconds", defaults.IdleTimeout, 0.01, 30 * 86400),
+            GrowAfter = reader.Seconds(p, "growAfterSeconds", defaults.GrowAfter, 0, 3600),
             Threads = reader.Integer(p, "threads", defaults.Threads, 1, 1024),
             Prefetch = reader.Integer(p, "prefetch", defaults.Prefetch, 0, 16),
             StartTimeout = reader.Seconds(p, "startTimeoutSeconds", defaults.StartTimeout, 0.1, 3600),
@@ -287,6 +289,11 @@ public static partial class AppFileParser
         if (pool.Prefetch > 0 && pool.Threads + pool.Prefetch > TicketTable.Slots)
         {
             errors.Add(new(file, "pool.prefetch", $"pool.threads + pool.prefetch may be at most {TicketTable.Slots} (a worker's ticket table), not {pool.Threads + pool.Prefetch}; set prefetch to 0 for this many threads"));
+        }
+
+        if (pool.GrowAfter > TimeSpan.Zero && pool.GrowAfter >= pool.QueueTimeout)
+        {
+            errors.Add(new(file, "pool.growAfterSeconds", $"{pool.GrowAfter.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s is not less than pool.queueTimeoutSeconds ({pool.QueueTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s): no queued request would wait that long, so the pool would never grow for its queue"));
         }
 
         if (pool.MinWorkers > pool.MaxWorkers)

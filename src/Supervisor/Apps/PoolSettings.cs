@@ -30,6 +30,13 @@ public sealed record PoolSettings
     /// <summary><c>memoryLimitBytes</c>: recycle a worker whose resident memory exceeds this (0 = no limit). Default 0.</summary>
     public long MemoryLimitBytes { get; init; }
 
+    /// <summary>
+    /// <c>growAfterSeconds</c>: how long a request must have waited in the queue before the pool starts another
+    /// worker for it. A worker's start costs about a second of a core (the app's import), taken from the workers
+    /// serving; a queue that clears sooner does not pay it. A full queue grows the pool at once. Default 0: at once.
+    /// </summary>
+    public TimeSpan GrowAfter { get; init; }
+
     /// <summary><c>idleTimeoutSeconds</c>: stop a worker above <c>minWorkers</c> that served nothing for this long. Default 300 s.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(300);
 

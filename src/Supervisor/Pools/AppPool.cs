@@ -36,6 +36,8 @@ public sealed partial class AppPool : IAsyncDisposable
     private Worker[] _workerSnapshot = [];
     private ITimer? _ticker;
     private ITimer? _wakeUp;
+    private ITimer? _growCheck;
+    private long _growCheckAt;
     private Task _loop = Task.CompletedTask;
     private int _scaleUpPending;
 
@@ -293,7 +295,7 @@ public sealed partial class AppPool : IAsyncDisposable
         }
 
         var recycling = _workers.Count(w => w.RecycleReason is RecycleReasons.MaxRequests or RecycleReasons.Memory && w.LifecycleState == WorkerState.Ready);
-        var wanted = PoolSizing.Wanted(App.Pool, serving, recycling, Dispatcher.QueueLength, Dispatcher.HasOverflowed, State == PoolState.Failed);
+        var wanted = PoolSizing.Wanted(App.Pool, serving, recycling, QueueAskingToGrow(), Dispatcher.HasOverflowed, State == PoolState.Failed);
         var missing = wanted - serving - starting;
         if (missing <= 0)
         {
@@ -318,6 +320,39 @@ public sealed partial class AppPool : IAsyncDisposable
         {
             Spawn();
         }
+    }
+
+    /// <summary>
+    /// The queue's length as a reason to grow: all of it once its longest waiter has waited <c>growAfterSeconds</c>
+    /// (or at once without that setting); before, nothing, and a look again when that time comes — a queue that
+    /// clears sooner starts no worker.
+    /// </summary>
+    private int QueueAskingToGrow()
+    {
+        var queued = Dispatcher.QueueLength;
+        var growAfter = App.Pool.GrowAfter;
+        if (queued == 0 || growAfter <= TimeSpan.Zero)
+        {
+            return queued;
+        }
+
+        var waited = Dispatcher.LongestWait();
+        if (waited >= growAfter)
+        {
+            return queued;
+        }
+
+        // One look pending at a time (every queued request asks the loop again meanwhile).
+        var now = _time.GetTimestamp();
+        if (now >= _growCheckAt)
+        {
+            var due = growAfter - waited;
+            _growCheckAt = now + (long)(due.TotalSeconds * _time.TimestampFrequency);
+            _growCheck?.Dispose();
+            _growCheck = _time.CreateTimer(static s => ((AppPool)s!).Post(new PoolSignal.ScaleUp()), this, due, Timeout.InfiniteTimeSpan);
+        }
+
+        return 0;
     }
 
     private void Spawn()
@@ -355,6 +390,7 @@ public sealed partial class AppPool : IAsyncDisposable
         await _stopping.CancelAsync();
         _ticker?.Dispose();
         _wakeUp?.Dispose();
+        _growCheck?.Dispose();
         // Ready workers drain and stop. Starting ones are killed: usually the launcher sees the cancellation
         // and does it, but a worker that reported ready just before the Stop signal would otherwise be missed
         // (its Started signal sits behind Stop in the channel and is never handled).

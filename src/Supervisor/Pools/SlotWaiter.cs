@@ -1,8 +1,11 @@
 namespace PyPE.Supervisor.Pools;
 
 /// <summary>One request waiting in a <see cref="WorkerDispatcher"/> queue.</summary>
-internal sealed class SlotWaiter(WorkerDispatcher owner)
+internal sealed class SlotWaiter(WorkerDispatcher owner, long queuedAt)
 {
+    /// <summary>When the request joined the queue (a <see cref="TimeProvider"/> timestamp).</summary>
+    public long QueuedAt { get; } = queuedAt;
+
     // Continuations run where the result is set: Complete hands it to the thread pool, CompleteInline runs the
     // waiting request on the caller's thread.
     private readonly TaskCompletionSource<AcquireResult> _result = new();

@@ -59,6 +59,23 @@ public sealed class WorkerDispatcher
 
     internal void CountPrefetched() => Interlocked.Increment(ref _prefetched);
 
+    /// <summary>How long the longest waiter has been in the queue; zero when nobody waits.</summary>
+    public TimeSpan LongestWait()
+    {
+        lock (_lock)
+        {
+            foreach (var waiter in _waiters)
+            {
+                if (!waiter.IsClaimed)
+                {
+                    return _time.GetElapsedTime(waiter.QueuedAt);
+                }
+            }
+
+            return TimeSpan.Zero;
+        }
+    }
+
     /// <summary>Workers currently routable.</summary>
     public IReadOnlyList<Worker> Routable => Volatile.Read(ref _routable);
 
@@ -91,7 +108,7 @@ public sealed class WorkerDispatcher
             }
             else
             {
-                waiter = new SlotWaiter(this);
+                waiter = new SlotWaiter(this, _time.GetTimestamp());
                 _waiters.Enqueue(waiter);
                 _queued++;
             }

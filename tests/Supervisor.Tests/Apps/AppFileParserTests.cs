@@ -67,7 +67,7 @@ public sealed class AppFileParserTests : IDisposable
     public void Parse_PoolAndEnv_AreReadWithTheirUnits()
     {
         var (app, errors) = AppFileParser.Parse(AppFile(), ValidJson("""
-            "pool": { "minWorkers": 2, "maxWorkers": 8, "queueTimeoutSeconds": 2.5, "memoryLimitBytes": 1073741824, "threads": 4 },
+            "pool": { "minWorkers": 2, "maxWorkers": 8, "queueTimeoutSeconds": 2.5, "memoryLimitBytes": 1073741824, "threads": 4, "growAfterSeconds": 0.25 },
             "env": { "DEBUG": false, "WORKERS": 3, "NAME": "shop" },
             """));
 
@@ -78,6 +78,7 @@ public sealed class AppFileParserTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(2.5), app.Pool.QueueTimeout);
         Assert.Equal(1L << 30, app.Pool.MemoryLimitBytes);
         Assert.Equal(4, app.Pool.Threads);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), app.Pool.GrowAfter);
         Assert.Equal("false", app.Environment["DEBUG"]);
         Assert.Equal("3", app.Environment["WORKERS"]);
         Assert.Equal("shop", app.Environment["NAME"]);
@@ -254,6 +255,17 @@ public sealed class AppFileParserTests : IDisposable
 
         Assert.Null(app);
         Assert.Contains("more than pool.maxWorkers (2)", ErrorFor(errors, "pool.minWorkers").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_GrowAfterNotBelowTheQueueTimeout_IsReported()
+    {
+        var (app, errors) = AppFileParser.Parse(AppFile(), ValidJson("""
+            "pool": { "queueTimeoutSeconds": 2, "growAfterSeconds": 2 },
+            """));
+
+        Assert.Null(app);
+        Assert.Contains("not less than pool.queueTimeoutSeconds (2 s)", ErrorFor(errors, "pool.growAfterSeconds").Message, StringComparison.Ordinal);
     }
 
     [Fact]

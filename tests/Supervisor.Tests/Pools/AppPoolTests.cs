@@ -292,6 +292,26 @@ public sealed class AppPoolTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 10_000)]
+    public async Task WithGrowAfter_AQueuedRequest_StartsAWorkerOnlyOnceItHasWaitedThatLong()
+    {
+        var growAfter = TimeSpan.FromMilliseconds(500);
+        var pool = StartPool(new PoolSettings { MinWorkers = 1, MaxWorkers = 2, MaxQueue = 10, GrowAfter = growAfter });
+        await SingleRoutableAsync(pool);
+        var busy = await AcquireAsync(pool);
+        var queuedAt = _time.GetTimestamp();
+
+        var waiting = pool.Dispatcher.AcquireAsync(CancellationToken.None).AsTask();
+
+        // The fake clock moves in steps of 50 ms: the second worker must not start before the request waited 500 ms.
+        await AdvanceUntilAsync(() => _launcher.Started.Count == 2, TimeSpan.FromMilliseconds(50));
+        Assert.True(_time.GetElapsedTime(queuedAt) >= growAfter, $"started after {_time.GetElapsedTime(queuedAt).TotalMilliseconds} ms of waiting");
+        var served = await waiting.WaitAsync(Patience);
+        Assert.NotSame(busy, served.Worker); // the new worker took it
+        pool.Dispatcher.Release(busy);
+        pool.Dispatcher.Release(served.Worker!);
+    }
+
+    [Fact(Timeout = 10_000)]
     public async Task MaxRequests_StartsTheReplacementFirst_ThenDrainsAndStopsTheOldWorker()
     {
         var pool = StartPool(new PoolSettings { MinWorkers = 1, MaxWorkers = 1, MaxRequests = 2 });
