@@ -33,7 +33,8 @@ public sealed record PoolSettings
     /// <summary>
     /// <c>growAfterSeconds</c>: how long a request must have waited in the queue before the pool starts another
     /// worker for it. A worker's start costs about a second of a core (the app's import), taken from the workers
-    /// serving; a queue that clears sooner does not pay it. A full queue grows the pool at once. Default 0: at once.
+    /// serving; a queue that clears sooner does not pay it. A full queue grows the pool at once, and a pool with no
+    /// worker starts one at once. Default 0: at once.
     /// </summary>
     public TimeSpan GrowAfter { get; init; }
 

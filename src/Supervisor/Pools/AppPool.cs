@@ -37,7 +37,7 @@ public sealed partial class AppPool : IAsyncDisposable
     private ITimer? _ticker;
     private ITimer? _wakeUp;
     private ITimer? _growCheck;
-    private long _growCheckAt;
+    private int _growCheckPending;
     private Task _loop = Task.CompletedTask;
     private int _scaleUpPending;
 
@@ -295,7 +295,7 @@ public sealed partial class AppPool : IAsyncDisposable
         }
 
         var recycling = _workers.Count(w => w.RecycleReason is RecycleReasons.MaxRequests or RecycleReasons.Memory && w.LifecycleState == WorkerState.Ready);
-        var wanted = PoolSizing.Wanted(App.Pool, serving, recycling, QueueAskingToGrow(), Dispatcher.HasOverflowed, State == PoolState.Failed);
+        var wanted = PoolSizing.Wanted(App.Pool, serving, recycling, QueueAskingToGrow(serving + starting), Dispatcher.HasOverflowed, State == PoolState.Failed);
         var missing = wanted - serving - starting;
         if (missing <= 0)
         {
@@ -325,15 +325,22 @@ public sealed partial class AppPool : IAsyncDisposable
     /// <summary>
     /// The queue's length as a reason to grow: all of it once its longest waiter has waited <c>growAfterSeconds</c>
     /// (or at once without that setting); before, nothing, and a look again when that time comes — a queue that
-    /// clears sooner starts no worker.
+    /// clears sooner starts no worker. A pool with no worker at all, or a full queue, grows at once: nothing
+    /// would serve the queue otherwise, or requests are being turned away. At <c>maxWorkers</c> nothing is armed.
     /// </summary>
-    private int QueueAskingToGrow()
+    /// <param name="workers">Workers serving or starting.</param>
+    private int QueueAskingToGrow(int workers)
     {
         var queued = Dispatcher.QueueLength;
         var growAfter = App.Pool.GrowAfter;
-        if (queued == 0 || growAfter <= TimeSpan.Zero)
+        if (queued == 0 || growAfter <= TimeSpan.Zero || workers == 0 || Dispatcher.HasOverflowed || State == PoolState.Failed)
         {
             return queued;
+        }
+
+        if (workers >= App.Pool.MaxWorkers)
+        {
+            return 0;
         }
 
         var waited = Dispatcher.LongestWait();
@@ -342,17 +349,21 @@ public sealed partial class AppPool : IAsyncDisposable
             return queued;
         }
 
-        // One look pending at a time (every queued request asks the loop again meanwhile).
-        var now = _time.GetTimestamp();
-        if (now >= _growCheckAt)
+        // One look pending at a time (every queued request asks the loop again meanwhile). The flag, not a due time,
+        // says whether one is pending: a timer may fire a little early, and its look must then arm the next.
+        if (Interlocked.Exchange(ref _growCheckPending, 1) == 0)
         {
-            var due = growAfter - waited;
-            _growCheckAt = now + (long)(due.TotalSeconds * _time.TimestampFrequency);
             _growCheck?.Dispose();
-            _growCheck = _time.CreateTimer(static s => ((AppPool)s!).Post(new PoolSignal.ScaleUp()), this, due, Timeout.InfiniteTimeSpan);
+            _growCheck = _time.CreateTimer(static s => ((AppPool)s!).OnGrowCheckDue(), this, growAfter - waited, Timeout.InfiniteTimeSpan);
         }
 
         return 0;
+    }
+
+    private void OnGrowCheckDue()
+    {
+        Volatile.Write(ref _growCheckPending, 0);
+        Post(new PoolSignal.ScaleUp());
     }
 
     private void Spawn()

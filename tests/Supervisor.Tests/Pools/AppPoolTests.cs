@@ -312,6 +312,44 @@ public sealed class AppPoolTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 10_000)]
+    public async Task WithGrowAfter_APoolWithoutWorkers_StartsOneForItsFirstRequestAtOnce()
+    {
+        var pool = StartPool(new PoolSettings { MinWorkers = 0, MaxWorkers = 2, GrowAfter = TimeSpan.FromSeconds(5) });
+
+        var first = pool.Dispatcher.AcquireAsync(CancellationToken.None).AsTask();
+
+        // The fake clock stands still: nothing but the first request itself may start the worker.
+        await WaitUntilAsync(() => _launcher.Started.Count == 1, Patience);
+        pool.Dispatcher.Release((await first.WaitAsync(Patience)).Worker!);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task WithGrowAfter_AFullQueue_GrowsThePoolForAllOfItAtOnce()
+    {
+        var pool = StartPool(new PoolSettings { MinWorkers = 1, MaxWorkers = 4, MaxQueue = 2, GrowAfter = TimeSpan.FromSeconds(5) });
+        await SingleRoutableAsync(pool);
+        var busy = await AcquireAsync(pool);
+        _launcher.HoldStarts = true;
+        var waiting = Enumerable.Range(0, 2).Select(_ => pool.Dispatcher.AcquireAsync(CancellationToken.None).AsTask()).ToList();
+
+        var refused = await pool.Dispatcher.AcquireAsync(CancellationToken.None);
+
+        Assert.Equal(AcquireFailure.QueueFull, refused.Failure);
+        await WaitUntilAsync(() => _launcher.Started.Count == 3, Patience); // one per queued request, the clock standing still
+        _launcher.HoldStarts = false;
+        foreach (var started in _launcher.Started.Skip(1))
+        {
+            _launcher.CompleteStart(started);
+        }
+
+        pool.Dispatcher.Release(busy);
+        foreach (var request in waiting)
+        {
+            pool.Dispatcher.Release((await request.WaitAsync(Patience)).Worker!);
+        }
+    }
+
+    [Fact(Timeout = 10_000)]
     public async Task MaxRequests_StartsTheReplacementFirst_ThenDrainsAndStopsTheOldWorker()
     {
         var pool = StartPool(new PoolSettings { MinWorkers = 1, MaxWorkers = 1, MaxRequests = 2 });
