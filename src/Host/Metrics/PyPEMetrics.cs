@@ -57,11 +57,11 @@ internal sealed class PyPEMetrics
     private HashSet<(string Runtime, string Version, string Origin)> _seenRuntimes = [];
 
     private readonly SloCounterSet _slo;
-    private readonly LogBuffer? _consoleLog;
+    private readonly ConsoleLogBuffer? _consoleLog;
     private readonly Counter _logEventsDropped;
 
     public PyPEMetrics(MetricsRegistry registry, ISupervisorState supervisor, IConfiguration configuration, TimeProvider time, SloCounterSet slo, MaintenanceSchedule maintenance,
-        LogBuffer? consoleLog = null)
+        ConsoleLogBuffer? consoleLog = null)
     {
         _consoleLog = consoleLog;
         _slo = slo;
@@ -118,7 +118,7 @@ internal sealed class PyPEMetrics
             .WithLabels(version, Environment.Version.ToString(), _environment).Set(1);
 
         _logEventsDropped = factory.CreateCounter("pype_log_events_dropped_total",
-            $"Log events the host's log writer (console or Serilog:WriteTo sinks) dropped because its buffer was full ({LogBuffer.Capacity:N0} pending): the log has gaps.",
+            $"Log events the host's console writer dropped because its buffer was full ({ConsoleLogBuffer.Capacity:N0} pending): the log has gaps. Always 0 when Serilog:WriteTo names its own sinks (not counted).",
             new CounterConfiguration { LabelNames = ["environment"] });
         _logEventsDropped.WithLabels(_environment).Publish();
 

@@ -5,14 +5,14 @@ using PyPE.Host.Logging;
 
 namespace PyPE.Host.Tests.Logging;
 
-public sealed class LogBufferTests
+public sealed class ConsoleLogBufferTests
 {
     [Fact(Timeout = 10_000)]
     public async Task EventsBeyondTheBuffer_AreDropped_AndCounted()
     {
         using var writerBlocked = new ManualResetEventSlim();
         var sink = new BlockingSink(writerBlocked);
-        var buffer = new LogBuffer();
+        var buffer = new ConsoleLogBuffer();
         var configuration = new LoggerConfiguration();
         buffer.WriteTo(configuration.WriteTo, s => s.Sink(sink), capacity: 1);
         await using (var logger = configuration.CreateLogger()) // disposing flushes what the buffer holds

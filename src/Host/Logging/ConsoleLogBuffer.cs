@@ -5,14 +5,14 @@ using Serilog.Sinks.Async;
 namespace PyPE.Host.Logging;
 
 /// <summary>
-/// The buffer between the host's threads and its log's sinks (the console, or the operator's own; Serilog.Sinks.Async):
-/// events wait here for the background writer, and when it is full new events are dropped rather than waited for. This counts what was
+/// The buffer between the host's threads and its console writer (Serilog.Sinks.Async): events wait here for the
+/// background writer, and when it is full new events are dropped rather than waited for. This counts what was
 /// dropped, so a log that lost events says so (<c>pype_log_events_dropped_total</c> on the admin /metrics) instead
 /// of having silent gaps.
 /// </summary>
-internal sealed class LogBuffer : IAsyncLogEventSinkMonitor
+internal sealed class ConsoleLogBuffer : IAsyncLogEventSinkMonitor
 {
-    /// <summary>Events held for the writer; beyond this, new events are dropped.</summary>
+    /// <summary>Events held for the console writer; beyond this, new events are dropped.</summary>
     public const int Capacity = 10_000;
 
     private IAsyncLogEventSinkInspector? _inspector;
