@@ -98,7 +98,8 @@ def measure(setting, path, seconds, warmup, connections, rate, tmp, headers=()):
         if prelude:
             wrk("http://127.0.0.1:%d%s" % (PORT["pype"], prelude), PRELUDE_SECONDS, 16)
         headers = with_etag(headers, target)
-        wrk(target, warmup, connections, headers=headers)
+        if warmup > 0:  # 0: measure from a cold host (the first requests, .NET's JIT at work)
+            wrk(target, warmup, connections, headers=headers)
         host = procs[0].pid
         before, waits_before = threads(host), queue_waits()
         # With procs, both measure the host's CPU per request (the 'front' role) from its process counter.
@@ -117,7 +118,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=6)
-    parser.add_argument("--warmup", type=int, default=8)
+    parser.add_argument("--warmup", type=int, default=8, help="seconds of wrk load before each measured run (0: none, a cold host)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--path", default="/apps/directory/api/ping")
     parser.add_argument("--rate", type=float, help="requests per second through the load suite instead of wrk -c CONNECTIONS")
