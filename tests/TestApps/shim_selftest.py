@@ -437,6 +437,9 @@ class Suite(object):
                     r = c.get("/pid")
                     check(r.status == 200, "request %d over TCP: %r" % (i, r))
                     pids.add(r.body.decode())
+                # No host and no ticket table beside a TCP worker: a client's ticket header is ignored, not obeyed.
+                r = c.get("/pid", headers=[("X-PyPE-Ticket", "0:1")])
+                check(r.status == 200, "a request with a client's ticket header over TCP: %r" % (r,))
             finally:
                 c.close()
         # Both bound the port (the second one's readiness shows SO_REUSEPORT); here: nobody else answered.

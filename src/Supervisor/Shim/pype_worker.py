@@ -1013,6 +1013,8 @@ class Server(object):
         it started and serves the request, or finds the host marked it taken back (to give the request to a worker
         that became free first) and drops it. So exactly one of them has it, and a request never runs twice. When
         the table cannot be read, the request is dropped: the host then answers it itself."""
+        if self.socket_path.startswith(TCP_PREFIX):
+            return True  # served on its own, with no host and no table beside it: the header is a client's, ignored
         slot, sep, number = ticket.partition(":")
         if not sep or not slot.isdigit() or not number.isdigit() or len(slot) > 2 or len(number) > 18:
             return False
