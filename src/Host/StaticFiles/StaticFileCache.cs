@@ -75,9 +75,6 @@ internal sealed class StaticFileCache(string urlPrefix, IFileProvider files, ICo
     /// <summary>Callers that waited for a read another one had started, so far.</summary>
     internal int JoinedReads => Volatile.Read(ref _joinedReads);
 
-    /// <summary>Files held in memory now (at most <see cref="MaxFiles"/>).</summary>
-    internal int FileCount => Volatile.Read(ref _fileCount);
-
     private ConcurrentDictionary<string, CachedFile> Files => _filesBySpan.Dictionary;
 
     private ConcurrentDictionary<string, long> NotCached => _notCachedBySpan.Dictionary;
