@@ -586,8 +586,8 @@ public sealed class AppPoolTests : IAsyncLifetime
     [Fact(Timeout = 10_000)]
     public async Task Stop_KillsAWorkerThatReportedReadyTooLateToBeHandled()
     {
+        _launcher.HoldStarts = true; // before the pool starts: its first start may run at once
         var pool = StartPool(new PoolSettings { MinWorkers = 1, MaxWorkers = 1 });
-        _launcher.HoldStarts = true;
         await WaitUntilAsync(() => _launcher.Started.Count == 1, Patience);
         var late = _launcher.Started[0];
 
