@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Playwright;
 using PyPE.Host.Tests.Infrastructure;
 using PyPE.LoadTests;
 using PyPE.LoadTests.Running;
@@ -16,8 +17,8 @@ public sealed class SloSmokeTests : IDisposable
 
     public void Dispose() => Directory.Delete(_out, recursive: true);
 
-    [Fact(Timeout = 90_000)]
-    public async Task AHealthyApp_PassesEveryThreshold_AndTheReportsAreWritten()
+    [Fact(Timeout = 120_000)]
+    public async Task AHealthyApp_PassesEveryThreshold_AndTheReportsAreWritten_AndTheHtmlOneRendersInABrowser()
     {
         await using var host = await TestHost.StartAsync([new TestApp("fast") { Pool = new() { ["minWorkers"] = 2, ["maxWorkers"] = 2 } }]);
         await host.WaitForReadyWorkersAsync("fast", 2);
@@ -50,6 +51,7 @@ public sealed class SloSmokeTests : IDisposable
         Assert.Contains("aria-label=\"throughput and latency over time\"", html, StringComparison.Ordinal);
         Assert.Contains("<polyline", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<script", html, StringComparison.Ordinal);
+        await AssertRendersInChromiumAsync(Path.Combine(_out, "report.html"), scenarios: 2);
     }
 
     [Fact(Timeout = 90_000)]
@@ -140,6 +142,73 @@ public sealed class SloSmokeTests : IDisposable
         var (options, error) = LoadTestOptions.Parse(args);
         Assert.Null(options);
         Assert.Contains(expected, error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Where the screenshot of the last run goes (docs/loadtest-report.png is a copy of one from a full run).</summary>
+    private static readonly string Screenshot = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "artifacts", "loadtest-report.png"));
+
+    /// <summary>
+    /// Opens the report in headless Chromium: it asks for nothing but itself, logs no error, and its two charts
+    /// are drawn — a line per scenario in the percentile plot, two (rate, p90) in the timeline, each with a visible
+    /// length and inside its chart's frame.
+    /// </summary>
+    private static async Task AssertRendersInChromiumAsync(string reportPath, int scenarios)
+    {
+        await using var chromium = await HeadlessChromium.LaunchAsync();
+        var page = await chromium.Browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        var requested = new List<string>();
+        var errors = new List<string>();
+        page.Request += (_, request) => requested.Add(request.Url);
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                errors.Add(message.Text);
+            }
+        };
+        page.PageError += (_, error) => errors.Add(error);
+        var url = new Uri(reportPath).AbsoluteUri;
+
+        await page.GotoAsync(url);
+
+        Assert.Equal("SLO load test: passed", await page.TitleAsync());
+        Assert.Equal(4, await page.Locator("h2:text('Thresholds') + table tr td:last-child").CountAsync());
+        var charts = await page.EvaluateAsync<JsonElement>("""
+            () => [...document.querySelectorAll('svg')].map(svg => {
+              const frame = svg.querySelector('rect').getBBox();
+              const box = svg.getBoundingClientRect();
+              return {
+                label: svg.getAttribute('aria-label'), width: box.width, height: box.height,
+                lines: [...svg.querySelectorAll('polyline')].map(line => {
+                  const b = line.getBBox();
+                  return {
+                    points: line.points.numberOfItems, length: line.getTotalLength(),
+                    inside: b.x >= frame.x - 0.5 && b.y >= frame.y - 0.5
+                      && b.x + b.width <= frame.x + frame.width + 0.5 && b.y + b.height <= frame.y + frame.height + 0.5,
+                  };
+                }),
+              };
+            })
+            """);
+        Assert.Equal(["latency by percentile", "throughput and latency over time"], charts.EnumerateArray().Select(c => c.GetProperty("label").GetString()));
+        foreach (var chart in charts.EnumerateArray())
+        {
+            var label = chart.GetProperty("label").GetString();
+            Assert.True(chart.GetProperty("width").GetDouble() > 300 && chart.GetProperty("height").GetDouble() > 150, $"{label}: drawn at a readable size");
+            var lines = chart.GetProperty("lines").EnumerateArray().ToList();
+            Assert.Equal(label == "latency by percentile" ? scenarios : 2 * scenarios, lines.Count);
+            Assert.All(lines, line =>
+            {
+                Assert.True(line.GetProperty("points").GetInt32() >= 2, $"{label}: a line has points");
+                Assert.True(line.GetProperty("length").GetDouble() > 10, $"{label}: a line has a visible length");
+                Assert.True(line.GetProperty("inside").GetBoolean(), $"{label}: a line stays inside the chart's frame");
+            });
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(Screenshot)!);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot, FullPage = true });
+        Assert.Empty(errors);
+        Assert.Equal([url], requested);
     }
 
     private static string ReportText(PyPE.LoadTests.Reporting.RunReport report) => PyPE.LoadTests.Reporting.ReportWriter.Markdown(report);
