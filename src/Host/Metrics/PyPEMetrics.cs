@@ -57,13 +57,13 @@ internal sealed class PyPEMetrics
     private HashSet<(string Runtime, string Version, string Origin)> _seenRuntimes = [];
 
     private readonly SloCounterSet _slo;
-    private readonly ConsoleLogBuffer? _consoleLog;
+    private readonly LogBuffer? _logBuffer;
     private readonly Counter _logEventsDropped;
 
     public PyPEMetrics(MetricsRegistry registry, ISupervisorState supervisor, IConfiguration configuration, TimeProvider time, SloCounterSet slo, MaintenanceSchedule maintenance,
-        ConsoleLogBuffer? consoleLog = null)
+        LogBuffer? logBuffer = null)
     {
-        _consoleLog = consoleLog;
+        _logBuffer = logBuffer;
         _slo = slo;
         _maintenanceSchedule = maintenance;
         _supervisor = supervisor;
@@ -118,7 +118,7 @@ internal sealed class PyPEMetrics
             .WithLabels(version, Environment.Version.ToString(), _environment).Set(1);
 
         _logEventsDropped = factory.CreateCounter("pype_log_events_dropped_total",
-            $"Log events the host's console writer dropped because its buffer was full ({ConsoleLogBuffer.Capacity:N0} pending): the log has gaps. Always 0 when Serilog:WriteTo names its own sinks (not counted).",
+            $"Log events the host dropped because the buffer before its sinks (the console, or those Serilog:WriteTo names) was full ({LogBuffer.Capacity:N0} pending): the log has gaps.",
             new CounterConfiguration { LabelNames = ["environment"] });
         _logEventsDropped.WithLabels(_environment).Publish();
 
@@ -163,9 +163,9 @@ internal sealed class PyPEMetrics
     private void Collect()
     {
         _maintenance.WithLabels(_environment).Set(_maintenanceSchedule.IsMaintenance(_time.GetUtcNow().ToUnixTimeSeconds() / 60) ? 1 : 0);
-        if (_consoleLog is not null)
+        if (_logBuffer is not null)
         {
-            _logEventsDropped.WithLabels(_environment).IncTo(_consoleLog.Dropped);
+            _logEventsDropped.WithLabels(_environment).IncTo(_logBuffer.Dropped);
         }
 
         var snapshot = _supervisor.Current;

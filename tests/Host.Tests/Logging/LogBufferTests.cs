@@ -5,14 +5,14 @@ using PyPE.Host.Logging;
 
 namespace PyPE.Host.Tests.Logging;
 
-public sealed class ConsoleLogBufferTests
+public sealed class LogBufferTests
 {
     [Fact(Timeout = 10_000)]
     public async Task EventsBeyondTheBuffer_AreDropped_AndCounted()
     {
         using var writerBlocked = new ManualResetEventSlim();
         var sink = new BlockingSink(writerBlocked);
-        var buffer = new ConsoleLogBuffer();
+        var buffer = new LogBuffer();
         var configuration = new LoggerConfiguration();
         buffer.WriteTo(configuration.WriteTo, s => s.Sink(sink), capacity: 1);
         await using (var logger = configuration.CreateLogger()) // disposing flushes what the buffer holds
