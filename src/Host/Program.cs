@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using PyPE.Host.Cli;
 using PyPE.Host.Hosting;
+using PyPE.Host.Logging;
 
 // Before any socket exists: the runtime reads this choice once.
 InlineSocketIo.ChooseDefault();
@@ -23,6 +24,10 @@ catch (OptionsValidationException invalid)
 {
     // Bad configuration at start-up: refuse to start and list every problem, not a stack trace.
     return ConfigurationError.Report(invalid.Failures);
+}
+catch (LoggingConfigurationException invalid)
+{
+    return ConfigurationError.Report([invalid.Message]);
 }
 catch (InvalidOperationException invalid) when (ConfigurationError.IsBindingFailure(invalid))
 {

@@ -6,26 +6,24 @@ namespace PyPE.Host.Logging;
 
 /// <summary>
 /// The <c>Serilog</c> section as the host has Serilog read it when <c>Serilog:WriteTo</c> names the operator's own
-/// sinks: the same section, except that those sinks sit inside one <c>Async</c> sink, the host's
-/// <see cref="LogBuffer"/>. Requests are served on the socket event threads (<see cref="Hosting.InlineSocketIo"/>)
-/// and their failure paths log there; a synchronous sink (a file on a slow disk, a network sink) written from one
-/// would stall every connection on that thread.
+/// sinks: the same section, except that each of those sinks sits inside an <c>Async</c> sink of its own (a buffer
+/// and a writer thread per sink, its drops counted by the host's <see cref="LogBuffer"/>). Requests are served on the
+/// socket event threads (<see cref="Hosting.InlineSocketIo"/>) and their failure paths log there; a synchronous sink
+/// (a file on a slow disk, a network sink) written from one would stall every connection on that thread.
 /// <para>
 /// One reader over one view, not a second logger for the sinks: level switches declared in the section and named by a
 /// sink, sinks that read other configuration (a connection string by name) and <c>IConfiguration</c> arguments
 /// resolve as they would without the view, because the view's root also holds the whole configuration. Sinks already
-/// named <c>Async</c> stay where they are (no second buffer); <c>AuditTo</c> sinks stay synchronous (auditing is
-/// meant to fail the call). The view is recomputed when the configuration reloads, so a changed minimum level reaches
-/// the logger as it did without it.
+/// named <c>Async</c> stay as the operator set them (no second buffer; their drops are not counted); <c>AuditTo</c>
+/// sinks stay synchronous (auditing is meant to fail the call). The view is recomputed when the configuration reloads,
+/// so a changed minimum level reaches the logger as it did without it. Error messages name the view's keys;
+/// <see cref="OperatorPaths"/> turns them back into the operator's.
 /// </para>
 /// </summary>
-internal sealed class BufferedSinksView : ConfigurationProvider, IConfigurationSource
+internal sealed partial class BufferedSinksView : ConfigurationProvider, IConfigurationSource
 {
     /// <summary>Where the view sits in its own configuration root (no operator key can be there).</summary>
     internal const string ViewSection = "PyPE.Host.SerilogView";
-
-    /// <summary>The key of the host's Async sink among the view's WriteTo entries.</summary>
-    internal const string BufferKey = "PyPE.Host.Buffer";
 
     private const string Section = "Serilog";
 
@@ -66,64 +64,91 @@ internal sealed class BufferedSinksView : ConfigurationProvider, IConfigurationS
             .Where(sink => !string.Equals(sink.Value ?? sink["Name"], "Async", StringComparison.OrdinalIgnoreCase))
             .Select(sink => sink.Key)
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var levelFormLost = LosingMinimumLevelForm();
         var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var (key, value) in section.AsEnumerable(makePathsRelative: true))
         {
-            if (value is not null && !string.Equals(key, levelFormLost, StringComparison.OrdinalIgnoreCase))
+            // A null value is either a section (it has children, which come as keys of their own) or an argument the
+            // operator set to null on purpose: keep the second, it can choose the sink method's overload.
+            if (value is not null || !section.GetSection(key).GetChildren().Any())
             {
                 data[ViewKey(key, buffered)] = value;
             }
         }
 
-        if (buffered.Count > 0)
+        foreach (var sink in buffered)
         {
-            var buffer = $"{ViewSection}:WriteTo:{BufferKey}";
-            data[$"{buffer}:Name"] = "Async";
-            data[$"{buffer}:Args:bufferSize"] = LogBuffer.Capacity.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            data[$"{buffer}:Args:blockWhenFull"] = "false";
-            data[$"{buffer}:Args:monitor"] = $"{typeof(LogBuffer).FullName}::{nameof(LogBuffer.Configuring)}, {typeof(LogBuffer).Assembly.GetName().Name}";
+            // Each sink its own buffer and writer thread: a stuck sink fills its own buffer, not the others'.
+            var wrapper = $"{ViewSection}:WriteTo:{sink}";
+            data[$"{wrapper}:Name"] = "Async";
+            data[$"{wrapper}:Args:bufferSize"] = LogBuffer.Capacity.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            data[$"{wrapper}:Args:blockWhenFull"] = "false";
+            data[$"{wrapper}:Args:monitor"] = $"{typeof(LogBuffer).FullName}::{nameof(LogBuffer.Configuring)}, {typeof(LogBuffer).Assembly.GetName().Name}";
         }
 
+        AgreeMinimumLevelForms(section, buffered, data);
         Data = data;
     }
 
-    /// <summary>"WriteTo:1:Args:path" → the view's "WriteTo:&lt;buffer&gt;:Args:configure:1:Args:path" when sink 1 is buffered.</summary>
+    /// <summary>The operator's key for one of the view's in an error message: the view's paths mean nothing to them.</summary>
+    public static string OperatorPaths(string text) =>
+        WrappedSinkPath().Replace(text, $"{Section}:WriteTo:$1").Replace(ViewSection, Section, StringComparison.OrdinalIgnoreCase);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"PyPE\.Host\.SerilogView:WriteTo:([^:\s']+):Args:configure:0", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex WrappedSinkPath();
+
+    /// <summary>"WriteTo:1:Args:path" → the view's "WriteTo:1:Args:configure:0:Args:path" when sink 1 is buffered (its wrapper takes its place).</summary>
     private static string ViewKey(string key, HashSet<string> buffered)
     {
         var parts = key.Split(ConfigurationPath.KeyDelimiter, 3);
         if (parts.Length >= 2 && string.Equals(parts[0], "WriteTo", StringComparison.OrdinalIgnoreCase) && buffered.Contains(parts[1]))
         {
-            return $"{ViewSection}:WriteTo:{BufferKey}:Args:configure:{string.Join(ConfigurationPath.KeyDelimiter, parts[1..])}";
+            return $"{ViewSection}:WriteTo:{parts[1]}:Args:configure:0{(parts.Length == 3 ? ConfigurationPath.KeyDelimiter + parts[2] : "")}";
         }
 
         return $"{ViewSection}:{key}";
     }
 
     /// <summary>
-    /// When both <c>MinimumLevel</c> and <c>MinimumLevel:Default</c> are set, Serilog takes the one from the
-    /// configuration source with the highest precedence; the view is one source, so it keeps only that one. Returns
-    /// the key (relative to the section) the view leaves out, or null.
+    /// Wherever both <c>MinimumLevel</c> and <c>MinimumLevel:Default</c> are set (the section's own, or a sub-logger's),
+    /// Serilog takes the one from the configuration source with the highest precedence. The view is one source, so
+    /// it gives both keys the winner's value: whichever of the two Serilog follows, it reads the winner, now and after
+    /// a reload that adds or removes one of them.
     /// </summary>
-    private string? LosingMinimumLevelForm()
+    private void AgreeMinimumLevelForms(IConfigurationSection section, HashSet<string> buffered, Dictionary<string, string?> data)
     {
-        const string Short = "MinimumLevel";
-        const string Default = "MinimumLevel:Default";
-        if (_configuration[$"{Section}:{Short}"] is null || _configuration[$"{Section}:{Default}"] is null)
+        const string DefaultSuffix = ":Default";
+        foreach (var (key, defaultLevel) in section.AsEnumerable(makePathsRelative: true))
         {
-            return null;
-        }
-
-        foreach (var provider in _configuration.Providers.Reverse())
-        {
-            if (provider.TryGet($"{Section}:{Short}", out var level) && !string.IsNullOrEmpty(level))
+            if (defaultLevel is null || !key.EndsWith("MinimumLevel" + DefaultSuffix, StringComparison.OrdinalIgnoreCase))
             {
-                return Default;
+                continue;
             }
 
-            if (provider.TryGet($"{Section}:{Default}", out level) && !string.IsNullOrEmpty(level))
+            var shortKey = key[..^DefaultSuffix.Length];
+            if (section[shortKey] is not { } shortLevel)
             {
-                return Short;
+                continue;
+            }
+
+            var winner = WinningLevel($"{Section}:{shortKey}", $"{Section}:{key}") ?? shortLevel;
+            data[ViewKey(shortKey, buffered)] = winner;
+            data[ViewKey(key, buffered)] = winner;
+        }
+    }
+
+    /// <summary>The level the highest-precedence source sets through either key (Serilog looks at the short one first).</summary>
+    private string? WinningLevel(string shortPath, string defaultPath)
+    {
+        foreach (var provider in _configuration.Providers.Reverse())
+        {
+            if (provider.TryGet(shortPath, out var level) && !string.IsNullOrEmpty(level))
+            {
+                return level;
+            }
+
+            if (provider.TryGet(defaultPath, out level) && !string.IsNullOrEmpty(level))
+            {
+                return level;
             }
         }
 

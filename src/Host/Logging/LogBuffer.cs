@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Serilog;
 using Serilog.Configuration;
 using Serilog.Sinks.Async;
@@ -5,15 +6,15 @@ using Serilog.Sinks.Async;
 namespace PyPE.Host.Logging;
 
 /// <summary>
-/// The buffer between the host's threads and its sinks (Serilog.Sinks.Async): the console by default, the
-/// operator's sinks when <c>Serilog:WriteTo</c> names them (<see cref="BufferedSinksView"/>). Events wait here for
-/// a background writer, and when it is full new events are dropped rather than waited for. This counts what was
-/// dropped, so a log that lost events says so (<c>pype_log_events_dropped_total</c> on the admin /metrics) instead
-/// of having silent gaps.
+/// The buffers between the host's threads and its sinks (Serilog.Sinks.Async, one per sink): the console by
+/// default, each of the operator's sinks when <c>Serilog:WriteTo</c> names them (<see cref="BufferedSinksView"/>).
+/// Events wait there for a sink's background writer, and when its buffer is full new events are dropped rather than
+/// waited for. This counts what was dropped, so a log that lost events says so (<c>pype_log_events_dropped_total</c>
+/// on the admin /metrics) instead of having silent gaps.
 /// </summary>
 internal sealed class LogBuffer : IAsyncLogEventSinkMonitor
 {
-    /// <summary>Events held for the writer; beyond this, new events are dropped.</summary>
+    /// <summary>Events held for a sink's writer; beyond this, new events for it are dropped.</summary>
     public const int Capacity = 10_000;
 
     // The buffer of the host whose Serilog section is being read on this thread: the configuration reader can reach
@@ -21,10 +22,11 @@ internal sealed class LogBuffer : IAsyncLogEventSinkMonitor
     [ThreadStatic]
     private static LogBuffer? t_configuring;
 
-    private IAsyncLogEventSinkInspector? _inspector;
+    // One per buffered sink: the console's, or one for each of the operator's sinks.
+    private readonly ConcurrentQueue<IAsyncLogEventSinkInspector> _inspectors = new();
 
-    /// <summary>Events dropped because the buffer was full, since the host started.</summary>
-    public long Dropped => Volatile.Read(ref _inspector)?.DroppedMessagesCount ?? 0;
+    /// <summary>Events dropped because a sink's buffer was full, since the host started (all sinks together).</summary>
+    public long Dropped => _inspectors.Sum(inspector => inspector.DroppedMessagesCount);
 
     /// <summary>The buffer being configured on this thread (see <see cref="BeginConfiguring"/>), else null.</summary>
     public static IAsyncLogEventSinkMonitor? Configuring => t_configuring;
@@ -40,7 +42,7 @@ internal sealed class LogBuffer : IAsyncLogEventSinkMonitor
         return new EndConfiguring();
     }
 
-    void IAsyncLogEventSinkMonitor.StartMonitoring(IAsyncLogEventSinkInspector inspector) => Volatile.Write(ref _inspector, inspector);
+    void IAsyncLogEventSinkMonitor.StartMonitoring(IAsyncLogEventSinkInspector inspector) => _inspectors.Enqueue(inspector);
 
     // The count stays readable after the logger is disposed (a stopping host's last scrape).
     void IAsyncLogEventSinkMonitor.StopMonitoring(IAsyncLogEventSinkInspector inspector)

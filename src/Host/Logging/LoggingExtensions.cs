@@ -24,14 +24,22 @@ internal static class LoggingExtensions
         builder.Services.AddSerilog(
             (services, logger) =>
             {
-                if (BufferedSinksView.Applies(configuration))
+                try
                 {
-                    BufferedSinksView.ReadInto(logger, configuration, buffer);
+                    if (BufferedSinksView.Applies(configuration))
+                    {
+                        BufferedSinksView.ReadInto(logger, configuration, buffer);
+                    }
+                    else
+                    {
+                        logger.ReadFrom.Configuration(configuration);
+                        buffer.WriteTo(logger.WriteTo, sink => sink.Console(outputTemplate: ConsoleTemplate, formatProvider: CultureInfo.InvariantCulture));
+                    }
                 }
-                else
+                catch (Exception invalid) when (invalid is not OutOfMemoryException)
                 {
-                    logger.ReadFrom.Configuration(configuration);
-                    buffer.WriteTo(logger.WriteTo, sink => sink.Console(outputTemplate: ConsoleTemplate, formatProvider: CultureInfo.InvariantCulture));
+                    // Whatever Serilog.Settings.Configuration throws (there is no common type) is a fault in the section.
+                    throw LoggingConfigurationException.From(invalid);
                 }
 
                 logger.Enrich.FromLogContext();

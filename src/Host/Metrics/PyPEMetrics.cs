@@ -118,7 +118,7 @@ internal sealed class PyPEMetrics
             .WithLabels(version, Environment.Version.ToString(), _environment).Set(1);
 
         _logEventsDropped = factory.CreateCounter("pype_log_events_dropped_total",
-            $"Log events the host dropped because the buffer before its sinks (the console, or those Serilog:WriteTo names) was full ({LogBuffer.Capacity:N0} pending): the log has gaps.",
+            $"Log events the host dropped because a sink's buffer was full ({LogBuffer.Capacity:N0} pending; the console, or each sink Serilog:WriteTo names, except those already wrapped in Async): the log has gaps.",
             new CounterConfiguration { LabelNames = ["environment"] });
         _logEventsDropped.WithLabels(_environment).Publish();
 

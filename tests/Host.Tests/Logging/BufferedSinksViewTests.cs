@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Configuration;
 using Serilog.Core;
@@ -16,6 +18,9 @@ namespace PyPE.Host.Tests.Logging;
 /// </summary>
 public sealed class BufferedSinksViewTests
 {
+    private static readonly Action<Microsoft.Extensions.Logging.ILogger, int, Exception?> s_warning =
+        LoggerMessage.Define<int>(LogLevel.Warning, new EventId(1), "event {Number}");
+
     private readonly string _name = Guid.NewGuid().ToString("N");
 
     private RecordingSink Sink => RecordingSink.Named(_name);
@@ -147,6 +152,114 @@ public sealed class BufferedSinksViewTests
         await Wait.UntilAsync(() => File.Exists(log) && ReadShared(log).Contains("pool.maxWorkers", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the warning is in the file");
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task TheHost_BuffersAnOperatorSink_AndCountsWhatItDrops()
+    {
+        Sink.Blocked = true;
+        await using var host = await TestHost.StartAsync([],
+            ["--Serilog:Using:0=PyPE.Host.Tests", "--Serilog:WriteTo:0:Name=Recording", $"--Serilog:WriteTo:0:Args:name={_name}"]);
+        var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("test");
+
+        for (var i = 0; i < LogBuffer.Capacity + 50; i++)
+        {
+            s_warning(logger, i, null);
+        }
+
+        var metrics = await host.Admin.GetStringAsync("/metrics");
+        Sink.Release();
+        Assert.Matches(@"pype_log_events_dropped_total\{environment=""TEST""\} (4[89]|50)\n", metrics);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task EachOperatorSink_HasABufferOfItsOwn_SoAStuckOneLosesNothingForTheOthers()
+    {
+        var stuck = RecordingSink.Named(_name + "-stuck");
+        var configuration = Configuration(new()
+        {
+            ["Serilog:WriteTo:0:Name"] = "Recording",
+            ["Serilog:WriteTo:0:Args:name"] = _name + "-stuck",
+            ["Serilog:WriteTo:1:Name"] = "Recording",
+            ["Serilog:WriteTo:1:Args:name"] = _name,
+        });
+        stuck.Blocked = true;
+        var buffer = new LogBuffer();
+        await using (var logger = Logger(configuration, buffer))
+        {
+            for (var i = 0; i < LogBuffer.Capacity + 50; i++)
+            {
+                logger.Warning("event {Number}", i);
+            }
+
+            Assert.InRange(buffer.Dropped, 48, 50); // the stuck sink's
+            stuck.Release();
+        }
+
+        Assert.Equal(LogBuffer.Capacity + 50, Sink.Events.Count);
+    }
+
+    [Theory(Timeout = 10_000)]
+    [InlineData("MinimumLevel", "Debug", "MinimumLevel:Default", "Warning", false)]
+    [InlineData("MinimumLevel:Default", "Warning", "MinimumLevel", "Debug", true)]
+    public async Task InASubLogger_BothMinimumLevelForms_TheLaterSourceWins(string firstKey, string firstLevel, string laterKey, string laterLevel, bool informationPasses)
+    {
+        const string Inner = "Serilog:WriteTo:0:Args:configureLogger";
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(Using(new()
+            {
+                ["Serilog:MinimumLevel"] = "Verbose",
+                ["Serilog:WriteTo:0:Name"] = "Logger",
+                [$"{Inner}:WriteTo:0:Name"] = "Recording",
+                [$"{Inner}:WriteTo:0:Args:name"] = _name,
+                [$"{Inner}:{firstKey}"] = firstLevel,
+            }))
+            .AddInMemoryCollection(new Dictionary<string, string?> { [$"{Inner}:{laterKey}"] = laterLevel })
+            .Build();
+        await using (var logger = Logger(configuration, new LogBuffer()))
+        {
+            logger.Information("information");
+        }
+
+        Assert.Equal(informationPasses ? 1 : 0, Sink.Events.Count);
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task ALevelFormAddedByALaterSource_OnReload_ReachesTheLogger()
+    {
+        var later = new Dictionary<string, string?>();
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(Using(new() { ["Serilog:MinimumLevel:Default"] = "Warning", ["Serilog:WriteTo:0:Name"] = "Recording", ["Serilog:WriteTo:0:Args:name"] = _name }))
+            .AddInMemoryCollection(later)
+            .Build();
+        await using (var logger = Logger(configuration, new LogBuffer()))
+        {
+            logger.Information("filtered");
+            configuration.Providers.Last().Set("Serilog:MinimumLevel", "Information");
+            configuration.Reload();
+            logger.Information("passed");
+        }
+
+        Assert.Equal(["passed"], Sink.Events.Select(e => e.MessageTemplate.Text));
+    }
+
+    [Fact(Timeout = 10_000)]
+    public async Task AnArgumentSetToNull_ReachesTheSinkAsNull()
+    {
+        var configuration = Configuration(new() { ["Serilog:WriteTo:0:Name"] = "Recording", ["Serilog:WriteTo:0:Args:name"] = _name, ["Serilog:WriteTo:0:Args:label"] = null });
+        await using (Logger(configuration, new LogBuffer()))
+        {
+        }
+
+        Assert.Null(Sink.Label);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ABrokenSinkEntry_StopsTheHost_NamingTheOperatorsKey()
+    {
+        var refused = await Assert.ThrowsAsync<LoggingConfigurationException>(() => TestHost.StartAsync([], ["--Serilog:WriteTo:0:Name=File", "--Serilog:WriteTo:1:Args:path=/tmp/x.log"]));
+
+        Assert.Equal("Serilog: The configuration value in Serilog:WriteTo:1:Name has no 'Name' element.", refused.Message);
+    }
+
     [Fact]
     public void SinksAlreadyAsync_AndAuditSinks_StayWhereTheOperatorPutThem()
     {
@@ -162,14 +275,16 @@ public sealed class BufferedSinksViewTests
 
         var view = BufferedSinksView.CreateView(configuration).GetSection(BufferedSinksView.ViewSection);
 
-        var buffer = view.GetSection($"WriteTo:{BufferedSinksView.BufferKey}");
-        Assert.Equal("Async", buffer["Name"]);
-        Assert.Equal("Console", buffer["Args:configure:0"]);
-        Assert.Equal("File", buffer["Args:configure:2:Name"]);
-        Assert.Equal("/var/log/pype.log", buffer["Args:configure:2:Args:path"]);
+        // Sinks 0 and 2 each inside an Async sink of their own, in their own places; sink 1 as the operator wrote it.
+        Assert.Equal("Async", view["WriteTo:0:Name"]);
+        Assert.Equal("Console", view["WriteTo:0:Args:configure:0"]);
+        Assert.Null(view["WriteTo:0"]);
+        Assert.Equal("Async", view["WriteTo:2:Name"]);
+        Assert.Equal("File", view["WriteTo:2:Args:configure:0:Name"]);
+        Assert.Equal("/var/log/pype.log", view["WriteTo:2:Args:configure:0:Args:path"]);
         Assert.Equal("Async", view["WriteTo:1:Name"]);
         Assert.Equal("File", view["WriteTo:1:Args:configure:0:Name"]);
-        Assert.Null(view["WriteTo:0"]);
+        Assert.Null(view["WriteTo:1:Args:monitor"]);
         Assert.Equal("File", view["AuditTo:0:Name"]);
         Assert.Equal("PyPE.Host.Tests", view["Using:0"]);
     }
@@ -196,9 +311,10 @@ public sealed class BufferedSinksViewTests
 /// <summary>A sink that records what it is given, found by Serilog.Settings.Configuration as "Recording".</summary>
 public static class RecordingSinkExtensions
 {
-    public static LoggerConfiguration Recording(this LoggerSinkConfiguration to, string name, LoggingLevelSwitch? levelSwitch = null, string? connectionStringName = null, IConfiguration? configuration = null)
+    public static LoggerConfiguration Recording(this LoggerSinkConfiguration to, string name, LoggingLevelSwitch? levelSwitch = null, string? connectionStringName = null, IConfiguration? configuration = null, string? label = "unset")
     {
         var sink = RecordingSink.Named(name);
+        sink.Label = label;
         sink.LevelSwitch = levelSwitch;
         sink.ConnectionString = connectionStringName is null ? null : configuration?.GetConnectionString(connectionStringName);
         return to.Sink(sink, levelSwitch: levelSwitch);
@@ -220,6 +336,8 @@ public sealed class RecordingSink : ILogEventSink
     public LoggingLevelSwitch? LevelSwitch { get; set; }
 
     public string? ConnectionString { get; set; }
+
+    public string? Label { get; set; }
 
     /// <summary>When set, each write waits for <see cref="Release"/>.</summary>
     public bool Blocked
