@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using PyPE.Host.Tests.Infrastructure;
 
 namespace PyPE.Host.Tests.Admin;
@@ -12,7 +11,7 @@ public sealed class StatusCommandTests
         await host.WaitForReadyWorkersAsync("term", 2);
         var pids = await host.ReadyPidsAsync("term");
 
-        var (exitCode, output) = await RunAsync("status", "--admin", host.Admin.BaseAddress!.ToString());
+        var (exitCode, output) = await HostCommand.RunAsync("status", "--admin", host.Admin.BaseAddress!.ToString());
 
         Assert.Equal(0, exitCode);
         Assert.Contains("APP term · running · python system", output, StringComparison.Ordinal);
@@ -25,23 +24,7 @@ public sealed class StatusCommandTests
     [Fact(Timeout = 60_000)]
     public async Task StatusCommand_WithoutAHost_SaysSoAndFails()
     {
-        var (exitCode, _) = await RunAsync("status", "--admin", "http://127.0.0.1:1");
+        var (exitCode, _) = await HostCommand.RunAsync("status", "--admin", "http://127.0.0.1:1");
         Assert.Equal(1, exitCode);
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "PyPE.Host.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await output + await errors);
     }
 }

@@ -260,6 +260,19 @@ public sealed class BufferedSinksViewTests
         Assert.Equal("Serilog: The configuration value in Serilog:WriteTo:1:Name has no 'Name' element.", refused.Message);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task TheHostProcess_WithABrokenSinkEntry_ExitsWith2_SayingWhichKey()
+    {
+        var apps = Directory.CreateTempSubdirectory("pype-apps-").FullName;
+
+        var (exitCode, output) = await HostCommand.RunAsync("--urls", "http://127.0.0.1:0", "--PyPE:Admin:Urls=http://127.0.0.1:0", $"--PyPE:AppsDirectory={apps}",
+            "--Serilog:WriteTo:0:Args:path=/tmp/x.log");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("PyPE.Exec cannot start; fix these configuration errors:\n  Serilog: The configuration value in Serilog:WriteTo:0:Name has no 'Name' element.", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal); // no stack trace
+    }
+
     [Fact]
     public void SinksAlreadyAsync_AndAuditSinks_StayWhereTheOperatorPutThem()
     {
