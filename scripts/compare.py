@@ -71,10 +71,10 @@ def stop(procs):
             p.wait()
 
 
-def nginx_conf(tmp, port, upstream_block, pass_directive):
+def nginx_conf(tmp, port, upstream_block, pass_directive, workers="1"):
     conf = os.path.join(tmp, "nginx-%d.conf" % port)
     with open(conf, "w") as f:
-        f.write("""worker_processes 1; daemon off; pid %(tmp)s/nginx-%(port)d.pid; error_log %(tmp)s/nginx-%(port)d.err warn;
+        f.write("""worker_processes %(workers)s; daemon off; pid %(tmp)s/nginx-%(port)d.pid; error_log %(tmp)s/nginx-%(port)d.err warn;
 events { worker_connections 1024; }
 http { access_log off; include /etc/nginx/mime.types; sendfile on; tcp_nopush on; keepalive_requests 100000;
   client_body_temp_path %(tmp)s/body; proxy_temp_path %(tmp)s/proxy; fastcgi_temp_path %(tmp)s/fcgi; uwsgi_temp_path %(tmp)s/uwsgi; scgi_temp_path %(tmp)s/scgi;
@@ -84,11 +84,11 @@ http { access_log off; include /etc/nginx/mime.types; sendfile on; tcp_nopush on
     location / { %(pass)s }
   }
 }
-""" % {"tmp": tmp, "port": port, "upstream": upstream_block, "pass": pass_directive, "static": STATIC_ROOT})
+""" % {"workers": workers, "tmp": tmp, "port": port, "upstream": upstream_block, "pass": pass_directive, "static": STATIC_ROOT})
     return conf
 
 
-def setups(tmp, workers):
+def setups(tmp, workers, nginx_workers="1"):
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="site1.settings")
     gsock, usock = os.path.join(tmp, "gunicorn.sock"), os.path.join(tmp, "uwsgi.sock")
     apps = os.path.join(tmp, "apps.d")
@@ -112,10 +112,10 @@ def setups(tmp, workers):
                                 "--PyPE:RuntimeDirectory=" + os.path.join(tmp, "run"), "--Serilog:MinimumLevel:Default=Warning"])],
         "nginx_gunicorn": lambda: [start(["gunicorn", "-w", str(workers), "-b", "unix:" + gsock, "site1.wsgi:application"], env=env, cwd=SAMPLE),
                                    start(["nginx", "-c", nginx_conf(tmp, PORT["nginx_gunicorn"], "upstream app { server unix:%s; keepalive 16; }" % gsock,
-                                                                    "proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_set_header Host $host;")])],
+                                                                    "proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_set_header Host $host;", nginx_workers)])],
         "nginx_uwsgi": lambda: [start(uwsgi_common + ["--socket", usock], env=env),
                                 start(["nginx", "-c", nginx_conf(tmp, PORT["nginx_uwsgi"], "upstream app { server unix:%s; }" % usock,
-                                                                 "include /etc/nginx/uwsgi_params; uwsgi_pass app;")])],
+                                                                 "include /etc/nginx/uwsgi_params; uwsgi_pass app;", nginx_workers)])],
         "gunicorn": lambda: [start(["gunicorn", "-w", str(workers), "-b", "127.0.0.1:%d" % PORT["gunicorn"], "site1.wsgi:application"], env=env, cwd=SAMPLE)],
         # --http-socket, not --http11-socket: with keep-alive a uWSGI process stays with one connection, so with
         # more connections than processes wrk measured only the connections being served (latencies below the
@@ -286,6 +286,8 @@ def main():
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--warmup", type=int, default=5, help="seconds of load before each measured run")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--nginx-workers", default="1", help="nginx's worker_processes (a number or auto; 1 by default: on 2 cores shared with wrk"
+                        " and the Python workers a second one measured no faster, BENCHMARKS.md)"),
     parser.add_argument("--setups", default="pype,nginx_gunicorn,nginx_uwsgi,pype_worker,gunicorn,uwsgi")
     parser.add_argument("--scenarios", default=",".join(PATHS), help="saturation runs per setup, of %s (empty: none, e.g. for the hop table alone)" % ", ".join(PATHS))
     parser.add_argument("--hop-seconds", type=int, default=5, help="one-connection run per setup for the proxy-hop table (0: skip)")
@@ -300,7 +302,7 @@ def main():
     unknown = [s for s in scenarios if s not in PATHS]
     if unknown:
         parser.error("unknown scenario(s) %s; known: %s" % (", ".join(unknown), ", ".join(PATHS)))
-    factories = setups(tmp, args.workers)
+    factories = setups(tmp, args.workers, args.nginx_workers)
     results = {}  # (setup, scenario) -> [runs]
     rated_runs = {}  # (setup, scenario) -> [fixed-rate runs]
     idle = {}  # setup -> [memory right after start, per round]
@@ -416,8 +418,15 @@ def main():
             idle_lines.append("%s front %s MiB, largest worker %.1f MiB" % (
                 setup, "%.1f" % front if front else "—", statistics.median(x["worker_max"] for x in idle[setup])))
     print("\nIdle right after start (median): " + "; ".join(idle_lines))
-    print("\n%d Python workers per setup; wrk -t2 -c%d, %d s per run after a %d s warm-up; client and servers share %d cores." % (
-        args.workers, args.connections, args.seconds, args.warmup, os.cpu_count()))
+    print("\n%d Python workers per setup (nginx: worker_processes %s); wrk -t2 -c%d, %d s per run after a %d s warm-up; client and servers share %d cores." % (
+        args.workers, args.nginx_workers, args.connections, args.seconds, args.warmup, os.cpu_count()))
+    failed = {k: v for k, v in trouble.items() if v} | {k: "%d errors or dropped at a fixed rate" % r["lost"] for k, r in rated.items() if r["lost"]}
+    if failed:
+        # A ratio over answers that were not pages (a 403 from a folder nginx cannot read, a 502) compares nothing.
+        print("\nNOT A VALID COMPARISON: some setups did not answer every request with a page: " + "; ".join(
+            "%s %s: %s" % (setup, scenario, why) for (setup, scenario, *_), why in sorted(failed.items(), key=str)), file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

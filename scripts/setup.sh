@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Installs the operating-system packages the host, its samples and its tests need, when they are missing.
-# Safe to run again; run by ./run.sh and ./test.sh. Debian/Ubuntu (apt) only.
+# Installs the operating-system packages the host, its samples and its tests need, when they are missing
+# (or the packages named as arguments: scripts/compare.sh names its own). Safe to run again; run by ./run.sh,
+# ./test.sh and scripts/compare.sh. Debian/Ubuntu (apt) only; refreshes the package lists first, which a fresh
+# machine does not have.
 set -euo pipefail
 
 packages=(python3 python3-django systemd prometheus prometheus-alertmanager chromium)
+if [ $# -gt 0 ]; then
+    packages=("$@")
+fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -40,12 +40,12 @@ public static class HtmlReport
             html.Append(C, $"<tr><td>{E(t.Name)}</td><td>{t.ValueText}</td><td>{t.TargetText}</td><td class=\"{css}\">{E(t.ResultText)}</td></tr>");
         }
 
-        html.Append("</table><h2>Scenarios</h2><table><tr><th>Scenario</th><th>Class</th><th>Rate/s</th><th>Scheduled</th><th>Answered</th><th>Errors</th><th>Dropped</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>max ms</th><th>Under 2 s</th><th>Client lag p99 ms</th></tr>");
+        html.Append("</table><h2>Scenarios</h2><table><tr><th>Scenario</th><th>Class</th><th>Rate/s</th><th>Scheduled</th><th>Answered</th><th>Errors</th><th>Dropped</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>max ms</th><th>Under 2 s</th><th>Client lag p99 ms</th><th>Answers by status</th></tr>");
         foreach (var s in report.Scenarios)
         {
             var p = s.LatencyPercentilesMs;
             html.Append(C, $"<tr><td>{E(s.Scenario.Name)} <code>{E(s.Scenario.Path)}</code></td><td>{s.Scenario.Class.ToString().ToLowerInvariant()}</td><td>{s.Scenario.RatePerSecond:0.##}</td><td>{s.Scheduled}</td><td>{s.Completed}</td><td>{s.Errors}</td><td>{s.Dropped}</td>");
-            html.Append(C, $"<td>{p[50]:0.#}</td><td>{p[90]:0.#}</td><td>{p[99]:0.#}</td><td>{p[100]:0.#}</td><td>{s.FastShare:P1}</td><td>{s.StartLagPercentilesMs[99]:0.##}</td></tr>");
+            html.Append(C, $"<td>{p[50]:0.#}</td><td>{p[90]:0.#}</td><td>{p[99]:0.#}</td><td>{p[100]:0.#}</td><td>{s.FastShare:P1}</td><td>{s.StartLagPercentilesMs[99]:0.##}</td><td>{E(ReportWriter.StatusText(s))}</td></tr>");
         }
 
         html.Append("</table>");
@@ -56,7 +56,7 @@ public static class HtmlReport
 
         html.Append("<h2>Latency by percentile</h2>");
         AppendPercentilePlot(html, report.Scenarios);
-        html.Append("<h2>Over time</h2><p>Requests answered per second (solid) and p90 latency of the requests due in that second (dashed, right axis).</p>");
+        html.Append("<h2>Over time</h2><p>Per second of the schedule: the requests due in that second that were answered (solid) and their p90 latency (dashed, right axis). A stall shows as a p90 peak, not as a dip: requests are counted in the second they were due.</p>");
         AppendTimeline(html, report.Scenarios);
         html.Append("</body></html>\n");
         return html.ToString();

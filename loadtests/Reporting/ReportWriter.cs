@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using PyPE.LoadTests.Running;
 
 namespace PyPE.LoadTests.Reporting;
 
@@ -58,6 +59,10 @@ public static class ReportWriter
         return md.ToString();
     }
 
+    /// <summary>"200 × 45,000" or "200 × 40, 404 × 20, no answer × 3": what the scenario's answers were.</summary>
+    internal static string StatusText(ScenarioResult result) =>
+        result.Statuses.Count == 0 ? "none" : string.Join(", ", result.Statuses.Select(s => string.Create(CultureInfo.InvariantCulture, $"{(s.Key == 0 ? "no answer" : s.Key)} × {s.Value:N0}")));
+
     public static string Markdown(RunReport report)
     {
         var md = new StringBuilder();
@@ -66,13 +71,13 @@ public static class ReportWriter
         md.Append(c, $"Target {report.Target}, started {report.StartedAt:yyyy-MM-dd HH:mm:ss} UTC, {report.DurationSeconds:0.#} s of open-model load, {report.Plan} ");
         md.Append(report.WarmupSeconds > 0 ? string.Create(c, $"after {report.WarmupSeconds:0.#} s of warm-up (not counted) ") : "");
         md.Append(c, $"(request timeout {report.RequestTimeoutSeconds:0.#} s, at most {report.MaxInFlight} in flight); {report.Machine}.\n\n");
-        md.Append("| scenario | class | rate/s | scheduled | answered | errors | dropped | throughput/s | p50 ms | p90 ms | p99 ms | max ms | under 2 s | client lag p99 ms |\n");
-        md.Append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        md.Append("| scenario | class | rate/s | scheduled | answered | errors | dropped | throughput/s | p50 ms | p90 ms | p99 ms | max ms | under 2 s | client lag p99 ms | answers by status |\n");
+        md.Append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         foreach (var s in report.Scenarios)
         {
             var p = s.LatencyPercentilesMs;
             md.Append(c, $"| {s.Scenario.Name} (`{s.Scenario.Path}`) | {s.Scenario.Class.ToString().ToLowerInvariant()} | {s.Scenario.RatePerSecond:0.##} | {s.Scheduled} | {s.Completed} | {s.Errors} | {s.Dropped} | ");
-            md.Append(c, $"{s.ThroughputPerSecond:0.#} | {p[50]:0.#} | {p[90]:0.#} | {p[99]:0.#} | {p[100]:0.#} | {s.FastShare:P1} | {s.StartLagPercentilesMs[99]:0.##} |\n");
+            md.Append(c, $"{s.ThroughputPerSecond:0.#} | {p[50]:0.#} | {p[90]:0.#} | {p[99]:0.#} | {p[100]:0.#} | {s.FastShare:P1} | {s.StartLagPercentilesMs[99]:0.##} | {StatusText(s)} |\n");
         }
 
         if (ClientLagNote.For(report) is { } behind)

@@ -62,11 +62,13 @@ public sealed class ScenarioStats(Scenario scenario, TimeSpan duration)
 
     /// <param name="second">Seconds since the run started when the request was due.</param>
     /// <param name="latency">From the intended start to the end of the response.</param>
-    /// <param name="status">HTTP status, or 0 when no answer came.</param>
+    /// <param name="status">HTTP status, or 0 when no answer came (both 0 and 400 or above count as errors).</param>
     public void RecordCompleted(int second, TimeSpan latency, int status)
     {
         var micros = Math.Clamp((long)(latency.TotalMilliseconds * 1000), 1, HighestTrackableMicroseconds);
-        var error = status is 0 or >= 500;
+        // No answer, or an answer that is not a page: a 404 means the scenario asks for something that is not there,
+        // a 429 or 503 that the server turned the request away; neither is the service the SLO is about.
+        var error = status is 0 or >= 400;
         lock (_lock)
         {
             Completed++;

@@ -20,12 +20,18 @@ public sealed class SloSmokeTests : IDisposable
     [Fact(Timeout = 120_000)]
     public async Task AHealthyApp_PassesEveryThreshold_AndTheReportsAreWritten_AndTheHtmlOneRendersInABrowser()
     {
-        await using var host = await TestHost.StartAsync([new TestApp("fast") { Pool = new() { ["minWorkers"] = 2, ["maxWorkers"] = 2 } }]);
+        var assets = Directory.CreateDirectory(Path.Combine(_out, "assets")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(assets, "site.css"), "body { margin: 0 }\n");
+        await using var host = await TestHost.StartAsync([new TestApp("fast")
+        {
+            Pool = new() { ["minWorkers"] = 2, ["maxWorkers"] = 2 },
+            Static = new() { ["/apps/fast/static"] = assets },
+        }]);
         await host.WaitForReadyWorkersAsync("fast", 2);
         var options = new LoadTestOptions
         {
             Target = host.Client.BaseAddress!,
-            Scenarios = [new Scenario("health", RequestClass.Dynamic, "/apps/fast/health", 40), new Scenario("missing", RequestClass.Static, "/apps/fast-static/none", 20)],
+            Scenarios = [new Scenario("health", RequestClass.Dynamic, "/apps/fast/health", 40), new Scenario("css", RequestClass.Static, "/apps/fast/static/site.css", 20)],
             Duration = TimeSpan.FromSeconds(3),
             RequestTimeout = TimeSpan.FromSeconds(5),
             OutputFolder = _out,
@@ -38,6 +44,7 @@ public sealed class SloSmokeTests : IDisposable
         Assert.Equal(120, health.Scheduled);
         Assert.Equal(120, health.Completed);
         Assert.Equal(0, health.Errors + health.Dropped);
+        Assert.Equal(new Dictionary<int, long> { [200] = 60 }, report.Scenarios.Single(s => s.Scenario.Name == "css").Statuses);
         // 40 dynamic requests a second is 2,400 a minute: checked and held; 20 static a second is below the
         // 4,500 a minute target, so the run cannot tell.
         Assert.Contains(report.Thresholds, t => t.Id == "page_throughput" && t.Passed == true);
@@ -45,7 +52,9 @@ public sealed class SloSmokeTests : IDisposable
         var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_out, "report.json"))).RootElement;
         Assert.Equal(4, json.GetProperty("thresholds").GetArrayLength());
         Assert.Equal(JsonValueKind.Object, json.GetProperty("scenarios")[0].GetProperty("startLagPercentilesMs").ValueKind);
-        Assert.Contains("# SLO load test: PASSED", await File.ReadAllTextAsync(Path.Combine(_out, "report.md")), StringComparison.Ordinal);
+        var markdown = await File.ReadAllTextAsync(Path.Combine(_out, "report.md"));
+        Assert.Contains("# SLO load test: PASSED", markdown, StringComparison.Ordinal);
+        Assert.Contains("| 200 × 120 |", markdown, StringComparison.Ordinal);
         var html = await File.ReadAllTextAsync(Path.Combine(_out, "report.html"));
         Assert.Contains("aria-label=\"latency by percentile\"", html, StringComparison.Ordinal);
         Assert.Contains("aria-label=\"throughput and latency over time\"", html, StringComparison.Ordinal);
@@ -75,6 +84,30 @@ public sealed class SloSmokeTests : IDisposable
         Assert.False(latency.Passed);
         Assert.Equal(0, latency.Value);
         Assert.True(report.Thresholds.Single(t => t.Id == "errors").Passed, "slow is not broken: no errors");
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task AnswersThatAreNotPages_AreErrors_AndFailTheRun()
+    {
+        await using var host = await TestHost.StartAsync([new TestApp("gone") { Pool = new() { ["minWorkers"] = 1, ["maxWorkers"] = 1 } }]);
+        await host.WaitForReadyWorkersAsync("gone", 1);
+        var options = new LoadTestOptions
+        {
+            Target = host.Client.BaseAddress!,
+            Scenarios = [new Scenario("missing", RequestClass.Static, "/apps/gone-static/none.css", 20)],
+            Duration = TimeSpan.FromSeconds(1),
+            RequestTimeout = TimeSpan.FromSeconds(5),
+            OutputFolder = _out,
+        };
+
+        var report = await LoadTest.RunAsync(options, TextWriter.Null);
+
+        Assert.False(report.Passed);
+        var missing = report.Scenarios.Single();
+        Assert.Equal(20, missing.Errors);
+        Assert.Equal(new Dictionary<int, long> { [404] = 20 }, missing.Statuses);
+        Assert.False(report.Thresholds.Single(t => t.Id == "errors").Passed);
+        Assert.Contains("404 × 20", ReportText(report), StringComparison.Ordinal);
     }
 
     [Fact(Timeout = 120_000)]
