@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using PyPE.LoadTests.Reporting;
 using PyPE.LoadTests.Running;
@@ -23,31 +24,77 @@ public static class LoadTest
 
     /// <summary>
     /// Raises every scenario's rate step by step (1x, 2x, 3x ... of the configured rates) until a threshold
-    /// fails, and reports the highest step that held.
+    /// fails, then narrows the gap between the last step that held and the one that broke by halving it
+    /// (<see cref="LoadTestOptions.RefineSteps"/> times), and reports the highest rate that held.
     /// </summary>
     public static async Task<CapacityReport> SearchCapacityAsync(LoadTestOptions options, TextWriter output, CancellationToken cancellationToken = default)
     {
-        var steps = new List<RunReport>();
-        for (var factor = 1; factor <= options.MaxSteps && !cancellationToken.IsCancellationRequested; factor++)
+        var index = 0;
+        var steps = await SearchFactorsAsync(options.MaxSteps, options.RefineSteps, async factor =>
         {
+            index++;
             var scaled = options.Scenarios.Select(s => s with { RatePerSecond = s.RatePerSecond * factor }).ToList();
-            await output.WriteLineAsync($"Capacity step {factor}: {factor}x the rates");
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Capacity step {index}: {factor:0.###}x the rates"));
             // One warm-up, before the first step: later steps start on a host the previous step has warmed.
-            var warmup = factor == 1 ? options.Warmup : TimeSpan.Zero;
+            var warmup = index == 1 ? options.Warmup : TimeSpan.Zero;
             var report = await RunOnceAsync(options, scaled, options.StepDuration, RateShape.Constant, warmup, output, cancellationToken);
-            steps.Add(report);
-            await ReportWriter.WriteAsync(report, Path.Combine(options.OutputFolder, $"step-{factor}"));
-            if (!report.Passed)
-            {
-                break;
-            }
-        }
+            await ReportWriter.WriteAsync(report, Path.Combine(options.OutputFolder, $"step-{index}"));
+            return report;
+        }, report => report.Passed, cancellationToken);
 
-        var capacity = new CapacityReport(steps, steps.LastOrDefault(s => s.Passed));
+        var held = steps.Where(s => s.Step.Passed).OrderBy(s => s.Factor).Select(s => s.Step).LastOrDefault();
+        var capacity = new CapacityReport([.. steps.Select(s => s.Step)], held);
         var files = await ReportWriter.WriteCapacityAsync(capacity, options.OutputFolder);
         await output.WriteLineAsync(ReportWriter.CapacityMarkdown(capacity));
         await output.WriteLineAsync($"Reports: {string.Join(", ", files)} (and each step's in step-N/)");
         return capacity;
+    }
+
+    /// <summary>
+    /// The capacity search's factors, in the order they are run: 1, 2, 3 ... up to <paramref name="maxSteps"/> until
+    /// one does not hold, then <paramref name="refineSteps"/> halvings of the gap between the last that held and
+    /// the first that did not. Nothing is refined when every step held (the capacity is above the last) or the first
+    /// did not (it is below the configured rates).
+    /// </summary>
+    internal static async Task<List<(double Factor, T Step)>> SearchFactorsAsync<T>(int maxSteps, int refineSteps, Func<double, Task<T>> run, Func<T, bool> holds, CancellationToken cancellationToken)
+    {
+        var steps = new List<(double Factor, T Step)>();
+        double? heldAt = null;
+        double? brokeAt = null;
+        for (var factor = 1; factor <= maxSteps && !cancellationToken.IsCancellationRequested; factor++)
+        {
+            var step = await run(factor);
+            steps.Add((factor, step));
+            if (!holds(step))
+            {
+                brokeAt = factor;
+                break;
+            }
+
+            heldAt = factor;
+        }
+
+        if (heldAt is not { } low || brokeAt is not { } high)
+        {
+            return steps;
+        }
+
+        for (var i = 0; i < refineSteps && !cancellationToken.IsCancellationRequested; i++)
+        {
+            var middle = (low + high) / 2;
+            var step = await run(middle);
+            steps.Add((middle, step));
+            if (holds(step))
+            {
+                low = middle;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return steps;
     }
 
     private static async Task<RunReport> RunOnceAsync(

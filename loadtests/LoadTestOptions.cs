@@ -30,11 +30,14 @@ public sealed record LoadTestOptions
                                   constant (default): the rates for the whole duration;
                                   ramp: the rates times a factor moving linearly from --ramp-from to --ramp-to;
                                   capacity: steps of --step-duration at 1x, 2x, 3x ... the rates (at most
-                                  --max-steps), until a threshold fails; reports the highest step that held
+                                  --max-steps), until a threshold fails, then --refine-steps halvings of the
+                                  gap between the last step that held and the one that broke; reports the
+                                  highest rate that held
           --ramp-from F, --ramp-to T   factors of the ramp (default 0.1 and 1)
-          --step-duration SECONDS, --max-steps N   the capacity search's steps (default 20 s, 10)
+          --step-duration SECONDS, --max-steps N, --refine-steps N
+                                  the capacity search's steps (default 20 s, 10, 3)
 
-        Exit code: 0 when every SLO threshold holds, 1 when one fails, 2 for a usage error.
+        Exit code: 0 when every SLO threshold holds, 1 when one fails, 2 for a usage error, 0 for --help.
         """;
 
     public Uri Target { get; init; } = new("http://127.0.0.1:8080");
@@ -59,6 +62,9 @@ public sealed record LoadTestOptions
     public TimeSpan StepDuration { get; init; } = TimeSpan.FromSeconds(20);
 
     public int MaxSteps { get; init; } = 10;
+
+    /// <summary>Capacity search: halvings of the gap between the last whole step that held and the one that broke.</summary>
+    public int RefineSteps { get; init; } = 3;
 
     public static (LoadTestOptions? Options, string? Error) Parse(IReadOnlyList<string> args)
     {
@@ -164,6 +170,14 @@ public sealed record LoadTestOptions
                     }
 
                     options = options with { MaxSteps = steps };
+                    break;
+                case "--refine-steps":
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var refine))
+                    {
+                        return (null, $"--refine-steps: '{value}' is not a whole number");
+                    }
+
+                    options = options with { RefineSteps = refine };
                     break;
                 default:
                     return (null, $"unknown option '{name}'");

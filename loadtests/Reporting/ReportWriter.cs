@@ -39,7 +39,10 @@ public static class ReportWriter
         md.Append("# SLO capacity search\n\n");
         if (capacity.HighestHeld is { } held)
         {
-            md.Append(c, $"Highest step that held every threshold: {string.Join(", ", held.Scenarios.Select(s => $"{s.Scenario.Name} {s.Scenario.RatePerSecond:0.#}/s ({s.Scenario.RatePerSecond * 60:N0}/min)"))}.\n\n");
+            md.Append(c, $"Highest rate that held every threshold: {string.Join(", ", held.Scenarios.Select(s => $"{s.Scenario.Name} {s.Scenario.RatePerSecond:0.#}/s ({s.Scenario.RatePerSecond * 60:N0}/min)"))}.");
+            md.Append(capacity.Steps.All(s => s.Passed)
+                ? " Every step held: the capacity is at least this, not this (raise --max-steps to find it).\n\n"
+                : "\n\n");
         }
         else
         {

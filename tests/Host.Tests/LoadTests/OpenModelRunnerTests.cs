@@ -53,6 +53,31 @@ public sealed class OpenModelRunnerTests
         Assert.Equal(1, result.Completed);
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task RequestsBeyondMaxInFlight_AreDroppedAndCounted_NotWaitedFor()
+    {
+        // A server that holds each request for a second, far past the 0.2 s schedule: 3 may be open at once, so the
+        // other 17 of the 20 due cannot start and are dropped on time instead of queueing behind them.
+        using var client = new HttpClient(new SlowHandler(TimeSpan.FromSeconds(1))) { BaseAddress = new Uri("http://load.test") };
+        var runner = new OpenModelRunner(client, new RunSettings(TimeSpan.FromSeconds(0.2), TimeSpan.FromSeconds(5), 3));
+
+        var result = (await runner.RunAsync([new Scenario("held", RequestClass.Dynamic, "/ping", 100)])).Single();
+
+        Assert.Equal(20, result.Scheduled);
+        Assert.Equal(3, result.Completed);
+        Assert.Equal(17, result.Dropped);
+        Assert.Equal(0, result.Errors);
+    }
+
+    private sealed class SlowHandler(TimeSpan hold) : HttpMessageHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            await Task.Delay(hold, cancellationToken); // the server's behaviour under test, not a wait for state
+            return new HttpResponseMessage(HttpStatusCode.OK);
+        }
+    }
+
     private sealed class RecordingHandler : HttpMessageHandler
     {
         private readonly TaskCompletionSource _first = new(TaskCreationOptions.RunContinuationsAsynchronously);

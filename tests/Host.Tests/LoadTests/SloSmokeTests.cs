@@ -123,6 +123,7 @@ public sealed class SloSmokeTests : IDisposable
             Plan = LoadPlan.Capacity,
             StepDuration = TimeSpan.FromSeconds(4),
             MaxSteps = 5,
+            RefineSteps = 0, // the halvings are CapacitySearchTests' (their margins would be tens of ms here)
             RequestTimeout = TimeSpan.FromSeconds(20),
             OutputFolder = _out,
         };

@@ -13,6 +13,7 @@ Paths (matched against PATH_INFO, i.e. below SCRIPT_NAME):
   /echo                   JSON: method, SCRIPT_NAME, PATH_INFO, QUERY_STRING, REMOTE_ADDR, scheme, server name and
                           port, every HTTP_* header, body length and sha256, pid, worker id, wsgi.* flags
   /slow?ms=N              sleep N ms, then JSON {"pid", "slept_ms"}
+  /together?n=N           wait until N requests are here at once (5 s at most): 200 when they were, else 503
   /hang                   sleep forever (in small sleeps)
   /crash                  os._exit(1) in the middle of the request
   /exception              raise before start_response (the shim answers 500)
@@ -136,6 +137,19 @@ def echo(environ, start_response):
     return _json(start_response, out)
 
 
+_barriers = {}
+_barriers_lock = threading.Lock()
+
+
+def _barrier(n):
+    """One barrier per group size (a barrier serves group after group), renewed after one broke on a timeout."""
+    with _barriers_lock:
+        barrier = _barriers.get(n)
+        if barrier is None or barrier.broken:
+            barrier = _barriers[n] = threading.Barrier(n)
+        return barrier
+
+
 def application(environ, start_response):
     _count("requests")
     path = environ.get("PATH_INFO", "")
@@ -151,6 +165,13 @@ def application(environ, start_response):
         ms = _int(q, "ms", 100)
         time.sleep(ms / 1000.0)
         return _json(start_response, {"pid": os.getpid(), "slept_ms": ms})
+    if path == "/together":
+        try:
+            _barrier(_int(q, "n", 2)).wait(5)
+        except threading.BrokenBarrierError:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"not together"]
+        return _text(start_response, "together")
     if path == "/hang":
         while True:
             time.sleep(0.05)
