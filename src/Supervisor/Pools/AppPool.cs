@@ -222,7 +222,10 @@ public sealed partial class AppPool : IAsyncDisposable
                 OnTick();
                 break;
             case PoolSignal.ScaleUp:
-                Volatile.Write(ref _scaleUpPending, 0);
+                // A full fence, not a plain store: the queue and overflow reads that follow must not be done before
+                // other threads can see the flag down, or a request queued or refused in between finds it still up,
+                // posts nothing, and is not seen here either (a lost wake-up; seen once in CI).
+                Interlocked.Exchange(ref _scaleUpPending, 0);
                 EnsureWorkers();
                 break;
             case PoolSignal.Started started:
@@ -295,7 +298,9 @@ public sealed partial class AppPool : IAsyncDisposable
         }
 
         var recycling = _workers.Count(w => w.RecycleReason is RecycleReasons.MaxRequests or RecycleReasons.Memory && w.LifecycleState == WorkerState.Ready);
-        var wanted = PoolSizing.Wanted(App.Pool, serving, recycling, QueueAskingToGrow(serving + starting), Dispatcher.HasOverflowed, State == PoolState.Failed);
+        // One reading of the refused requests for the whole decision: those refused meanwhile are the next one's.
+        var overflowed = Dispatcher.Overflowed;
+        var wanted = PoolSizing.Wanted(App.Pool, serving, recycling, QueueAskingToGrow(serving + starting, overflowed > 0), overflowed > 0, State == PoolState.Failed);
         var missing = wanted - serving - starting;
         if (missing <= 0)
         {
@@ -315,7 +320,7 @@ public sealed partial class AppPool : IAsyncDisposable
             LogBreakerRetry(App.Name);
         }
 
-        Dispatcher.ClearOverflow();
+        Dispatcher.ClearOverflow(overflowed);
         for (var i = 0; i < missing; i++)
         {
             Spawn();
@@ -329,11 +334,12 @@ public sealed partial class AppPool : IAsyncDisposable
     /// would serve the queue otherwise, or requests are being turned away. At <c>maxWorkers</c> nothing is armed.
     /// </summary>
     /// <param name="workers">Workers serving or starting.</param>
-    private int QueueAskingToGrow(int workers)
+    /// <param name="overflowed">Requests were refused with a full queue (the decision's one reading of it).</param>
+    private int QueueAskingToGrow(int workers, bool overflowed)
     {
         var queued = Dispatcher.QueueLength;
         var growAfter = App.Pool.GrowAfter;
-        if (queued == 0 || growAfter <= TimeSpan.Zero || workers == 0 || Dispatcher.HasOverflowed || State == PoolState.Failed)
+        if (queued == 0 || growAfter <= TimeSpan.Zero || workers == 0 || overflowed || State == PoolState.Failed)
         {
             return queued;
         }

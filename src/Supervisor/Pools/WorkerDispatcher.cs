@@ -43,11 +43,17 @@ public sealed class WorkerDispatcher
     /// <summary>Called (outside the lock) when a worker reached its request limit and should be recycled.</summary>
     public Action<Worker>? RecycleDue { get; set; }
 
-    /// <summary>True when requests were refused with a full queue since <see cref="ClearOverflow"/> (demand the queue could not show).</summary>
-    public bool HasOverflowed => Volatile.Read(ref _overflowed) > 0;
+    /// <summary>Requests refused with a full queue and not yet acted on (<see cref="ClearOverflow"/>): demand the queue could not show.</summary>
+    public int Overflowed => Volatile.Read(ref _overflowed);
 
-    /// <summary>Forgets the refused requests once the pool has acted on them (started a worker).</summary>
-    public void ClearOverflow() => Volatile.Write(ref _overflowed, 0);
+    /// <summary>True when <see cref="Overflowed"/> is above 0.</summary>
+    public bool HasOverflowed => Overflowed > 0;
+
+    /// <summary>
+    /// Forgets the <paramref name="actedOn"/> refused requests the pool has acted on (started workers for): a
+    /// request refused while it decided stays counted, so its own wake-up still finds it (zeroing lost it).
+    /// </summary>
+    public void ClearOverflow(int actedOn) => Interlocked.Add(ref _overflowed, -actedOn);
 
     /// <summary>Requests handed ahead to a busy worker so far: tickets written into a worker's table (<see cref="PrefetchTicket"/>).</summary>
     public long Prefetched => Interlocked.Read(ref _prefetched);
@@ -104,7 +110,7 @@ public sealed class WorkerDispatcher
             {
                 // Still a sign of demand (with maxQueue 0 the only one): let the pool start a worker if it may.
                 queueFull = true;
-                _overflowed++;
+                Interlocked.Increment(ref _overflowed); // cleared outside the lock (ClearOverflow)
             }
             else
             {
