@@ -287,7 +287,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=5, help="seconds of load before each measured run")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--nginx-workers", default="1", help="nginx's worker_processes (a number or auto; 1 by default: on 2 cores shared with wrk"
-                        " and the Python workers a second one measured no faster, BENCHMARKS.md)"),
+                        " and the Python workers a second one measured no faster, BENCHMARKS.md)")
     parser.add_argument("--setups", default="pype,nginx_gunicorn,nginx_uwsgi,pype_worker,gunicorn,uwsgi")
     parser.add_argument("--scenarios", default=",".join(PATHS), help="saturation runs per setup, of %s (empty: none, e.g. for the hop table alone)" % ", ".join(PATHS))
     parser.add_argument("--hop-seconds", type=int, default=5, help="one-connection run per setup for the proxy-hop table (0: skip)")

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Primitives;
 using Serilog;
 using Serilog.Settings.Configuration;
@@ -80,7 +82,7 @@ internal sealed partial class BufferedSinksView : ConfigurationProvider, IConfig
             // Each sink its own buffer and writer thread: a stuck sink fills its own buffer, not the others'.
             var wrapper = $"{ViewSection}:WriteTo:{sink}";
             data[$"{wrapper}:Name"] = "Async";
-            data[$"{wrapper}:Args:bufferSize"] = LogBuffer.Capacity.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            data[$"{wrapper}:Args:bufferSize"] = LogBuffer.Capacity.ToString(CultureInfo.InvariantCulture);
             data[$"{wrapper}:Args:blockWhenFull"] = "false";
             data[$"{wrapper}:Args:monitor"] = $"{typeof(LogBuffer).FullName}::{nameof(LogBuffer.Configuring)}, {typeof(LogBuffer).Assembly.GetName().Name}";
         }
@@ -93,8 +95,8 @@ internal sealed partial class BufferedSinksView : ConfigurationProvider, IConfig
     public static string OperatorPaths(string text) =>
         WrappedSinkPath().Replace(text, $"{Section}:WriteTo:$1").Replace(ViewSection, Section, StringComparison.OrdinalIgnoreCase);
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"PyPE\.Host\.SerilogView:WriteTo:([^:\s']+):Args:configure:0", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
-    private static partial System.Text.RegularExpressions.Regex WrappedSinkPath();
+    [GeneratedRegex(@"PyPE\.Host\.SerilogView:WriteTo:([^:\s']+):Args:configure:0", RegexOptions.IgnoreCase)]
+    private static partial Regex WrappedSinkPath();
 
     /// <summary>"WriteTo:1:Args:path" → the view's "WriteTo:1:Args:configure:0:Args:path" when sink 1 is buffered (its wrapper takes its place).</summary>
     private static string ViewKey(string key, HashSet<string> buffered)

@@ -46,9 +46,6 @@ public sealed class WorkerDispatcher
     /// <summary>Requests refused with a full queue and not yet acted on (<see cref="ClearOverflow"/>): demand the queue could not show.</summary>
     public int Overflowed => Volatile.Read(ref _overflowed);
 
-    /// <summary>True when <see cref="Overflowed"/> is above 0.</summary>
-    public bool HasOverflowed => Overflowed > 0;
-
     /// <summary>
     /// Forgets the <paramref name="actedOn"/> refused requests the pool has acted on (started workers for): a
     /// request refused while it decided stays counted, so its own wake-up still finds it (zeroing lost it).

@@ -514,7 +514,7 @@ public sealed class WorkerDispatcherTests
         dispatcher.ClearOverflow(seen);
         Assert.Equal(1, dispatcher.Overflowed);
         dispatcher.ClearOverflow(dispatcher.Overflowed);
-        Assert.False(dispatcher.HasOverflowed);
+        Assert.Equal(0, dispatcher.Overflowed);
         dispatcher.Release(worker);
     }
 }
